@@ -1,0 +1,51 @@
+# The two commands a newcomer runs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: demo test install dev lint typecheck pytest serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+## make demo: install, migrate the embedded database, load the demo network, serve API + docs
+# The demo's admin key; set your own for anything but a local demo.
+demo serve: export OMNIORDER_ADMIN_KEY ?= demo-admin-key
+demo: install
+	$(BIN)/omniorder db upgrade
+	$(BIN)/omniorder demo load
+	$(BIN)/omniorder serve --host $(HOST) --port $(PORT)
+
+## make test: ruff, mypy --strict on src/, the whole pytest suite (SQLite, and PostgreSQL when
+## OMNIORDER_TEST_DATABASE_URL is set). Exit code 5 (no tests collected) is not a failure.
+test: dev lint typecheck pytest
+
+lint: dev
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: dev
+	$(BIN)/mypy
+
+pytest: dev
+	$(BIN)/pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+
+serve: install
+	$(BIN)/omniorder serve --host $(HOST) --port $(PORT)
+
+clean:
+	rm -rf $(VENV) var/*.db var/*.db-* .mypy_cache .pytest_cache .ruff_cache .hypothesis

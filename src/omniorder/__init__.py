@@ -1,0 +1,3 @@
+"""omniorder: distributed order management."""
+
+__version__ = "0.1.0"

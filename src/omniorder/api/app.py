@@ -1,0 +1,93 @@
+"""create_app(settings): builds the engine, services and routes. Nothing connects at import."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from omniorder import __version__, metrics
+from omniorder.api import problems
+from omniorder.api.middleware import BodyLimit
+from omniorder.api.routers import catalog, inventory, orders, system
+from omniorder.api.schemas import Problem
+from omniorder.config import Settings
+from omniorder.db.engine import make_engine
+from omniorder.db.migrate import is_up_to_date
+from omniorder.domain.errors import DatabaseNotMigrated
+from omniorder.services.database import Database
+from omniorder.services.keys import Authenticator, ensure_env_admin_key
+
+log = logging.getLogger("omniorder")
+
+DESCRIPTION = """Distributed order management: inventory everywhere, orders captured exactly
+once, least-cost sourcing with a decision trace, reservations that never oversell.
+
+Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457 problem+json."""
+
+
+def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    db = Database(engine)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if check_migrations and not is_up_to_date(engine):
+            raise DatabaseNotMigrated("the database is not migrated: run `omniorder db upgrade`")
+        if settings.admin_key is not None:
+            ensure_env_admin_key(db, settings.admin_key.get_secret_value())
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="omniorder",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.authenticator = Authenticator(db)
+    problems.install(app)
+    app.include_router(catalog.router, prefix="/v1")
+    app.include_router(inventory.router, prefix="/v1")
+    app.include_router(orders.router, prefix="/v1")
+    app.include_router(system.router, prefix="/v1")
+    app.include_router(system.ops)
+
+    @app.middleware("http")
+    async def _timing(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        metrics.REQUEST_SECONDS.labels(request.method, path, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    original_openapi = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            schema = original_openapi()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["Problem"] = Problem.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+            defs = components["Problem"].pop("$defs", {})
+            components.update(defs)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,79 @@
+"""Dependencies: the database, the calling key and its role, idempotency keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from omniorder.db.repositories.keys import ApiKey
+from omniorder.domain.errors import FieldError, Forbidden, ValidationFailed
+from omniorder.domain.model import Role
+from omniorder.services.database import Database, Idempotency
+from omniorder.services.keys import Authenticator
+
+bearer = HTTPBearer(auto_error=False, description="An omniorder API key.")
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+DatabaseDep = Annotated[Database, Depends(get_db)]
+
+
+def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> ApiKey:
+    auth: Authenticator = request.app.state.authenticator
+    return auth.authenticate(None if credentials is None else credentials.credentials)
+
+
+def require(*roles: Role) -> Callable[..., ApiKey]:
+    """A dependency admitting admin keys and keys of the given roles."""
+    allowed = frozenset(roles) | {Role.ADMIN}
+
+    def dependency(principal: Annotated[ApiKey, Depends(get_principal)]) -> ApiKey:
+        if principal.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise Forbidden(f"role '{principal.role.value}' may not do this (needs {names})")
+        return principal
+
+    dependency.allowed_roles = allowed  # type: ignore[attr-defined]
+    return dependency
+
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Same key and same body replay the first answer; same key with another "
+        "body is a 409.",
+    ),
+]
+
+
+def request_hash(method: str, path: str, body: BaseModel | None) -> str:
+    payload: Any = None if body is None else body.model_dump(mode="json")
+    canonical = json.dumps([method, path, payload], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def idempotency(
+    principal: ApiKey, key: str | None, method: str, path: str, body: BaseModel | None
+) -> Idempotency | None:
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 255 or not key.isprintable():
+        raise ValidationFailed(
+            "invalid Idempotency-Key",
+            [FieldError("Idempotency-Key", "1 to 255 printable characters")],
+        )
+    return Idempotency(principal.id, key, request_hash(method, path, body))

@@ -1,0 +1,138 @@
+"""Locations, products and sourcing profiles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
+
+from omniorder.api import render
+from omniorder.api.deps import DatabaseDep, require
+from omniorder.api.schemas import (
+    ID_PATTERN,
+    LocationIn,
+    LocationOut,
+    Page,
+    ProductIn,
+    ProductOut,
+    ProfileIn,
+    ProfileOut,
+)
+from omniorder.db.uow import UnitOfWork
+from omniorder.domain.model import Location, LocationType, Product, Role
+from omniorder.services import catalog
+
+router = APIRouter(tags=["catalog"])
+IdPath = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[str | None, Query(max_length=512)]
+ANY_ROLE = (Role.CHANNEL, Role.LOCATION, Role.INTEGRATION)
+CATALOG_WRITERS = Depends(require(Role.INTEGRATION))
+CATALOG_READERS = Depends(require(*ANY_ROLE))
+
+
+@router.put(
+    "/locations/{location_id}",
+    response_model=LocationOut,
+    responses={201: {"model": LocationOut}, **render.problems()},
+    dependencies=[CATALOG_WRITERS],
+    summary="Create (201) or replace (200) a location",
+)
+def put_location(location_id: IdPath, body: LocationIn, db: DatabaseDep) -> JSONResponse:
+    loc = Location(id=location_id, **body.model_dump())
+    _, created = db.write(lambda uow: catalog.put_location(uow, loc))
+    return JSONResponse(render.location(loc), status_code=201 if created else 200)
+
+
+@router.get(
+    "/locations/{location_id}",
+    response_model=LocationOut,
+    responses=render.problems(404),
+    dependencies=[CATALOG_READERS],
+)
+def get_location(location_id: IdPath, db: DatabaseDep) -> JSONResponse:
+    loc = db.read(lambda uow: catalog.get_location(uow, location_id))
+    return JSONResponse(render.location(loc))
+
+
+@router.get(
+    "/locations",
+    response_model=Page[LocationOut],
+    responses=render.problems(),
+    dependencies=[CATALOG_READERS],
+)
+def list_locations(
+    db: DatabaseDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    type: LocationType | None = None,
+    active: bool | None = None,
+) -> JSONResponse:
+    items, nxt = db.read(lambda uow: uow.locations.list_page(limit, cursor, type, active))
+    return JSONResponse({"items": [render.location(x) for x in items], "next_cursor": nxt})
+
+
+@router.put(
+    "/products/{sku}",
+    response_model=ProductOut,
+    responses={201: {"model": ProductOut}, **render.problems()},
+    dependencies=[CATALOG_WRITERS],
+    summary="Create (201) or replace (200) a product",
+)
+def put_product(sku: IdPath, body: ProductIn, db: DatabaseDep) -> JSONResponse:
+    product = Product(sku=sku, name=body.name, weight_kg=body.weight_kg)
+    _, created = db.write(lambda uow: catalog.put_product(uow, product))
+    return JSONResponse(render.product(product), status_code=201 if created else 200)
+
+
+@router.get(
+    "/products/{sku}",
+    response_model=ProductOut,
+    responses=render.problems(404),
+    dependencies=[CATALOG_READERS],
+)
+def get_product(sku: IdPath, db: DatabaseDep) -> JSONResponse:
+    return JSONResponse(render.product(db.read(lambda uow: catalog.get_product(uow, sku))))
+
+
+@router.get(
+    "/products",
+    response_model=Page[ProductOut],
+    responses=render.problems(),
+    dependencies=[CATALOG_READERS],
+)
+def list_products(db: DatabaseDep, limit: Limit = 50, cursor: Cursor = None) -> JSONResponse:
+    items, nxt = db.read(lambda uow: uow.products.list_page(limit, cursor))
+    return JSONResponse({"items": [render.product(x) for x in items], "next_cursor": nxt})
+
+
+@router.put(
+    "/sourcing-profiles/{name}",
+    response_model=ProfileOut,
+    responses={201: {"model": ProfileOut}, **render.problems()},
+    dependencies=[Depends(require())],
+    tags=["sourcing"],
+    summary="Store a new version of a sourcing profile",
+)
+def put_profile(name: IdPath, body: ProfileIn, db: DatabaseDep) -> JSONResponse:
+    rules = body.model_dump(mode="json")
+
+    def run(uow: UnitOfWork) -> tuple[dict[str, object], bool]:
+        existed = uow.profiles.get(name) is not None or name == catalog.DEFAULT_PROFILE
+        profile, _ = catalog.put_profile(uow, name, rules)
+        return render.profile(profile), not existed
+
+    data, created = db.write(run)
+    return JSONResponse(data, status_code=201 if created else 200)
+
+
+@router.get(
+    "/sourcing-profiles/{name}",
+    response_model=ProfileOut,
+    responses=render.problems(404),
+    dependencies=[CATALOG_READERS],
+    tags=["sourcing"],
+)
+def get_profile(name: IdPath, db: DatabaseDep) -> JSONResponse:
+    return JSONResponse(render.profile(db.read(lambda uow: catalog.get_profile(uow, name))))

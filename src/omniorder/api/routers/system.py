@@ -1,0 +1,114 @@
+"""Events feed, API keys, health, readiness and metrics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from omniorder import metrics
+from omniorder.api import render
+from omniorder.api.deps import DatabaseDep, IdempotencyKeyHeader, idempotency, require
+from omniorder.api.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, EventsOut, Page
+from omniorder.db.migrate import is_up_to_date
+from omniorder.db.repositories.keys import ApiKey
+from omniorder.domain.model import Role
+from omniorder.services import keys
+
+router = APIRouter()
+ops = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/events",
+    response_model=EventsOut,
+    responses=render.problems(),
+    dependencies=[Depends(require(Role.INTEGRATION))],
+    tags=["events"],
+    summary="Events after a sequence number, oldest first; poll with next_after",
+)
+def list_events(
+    db: DatabaseDep,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    type: Annotated[list[str] | None, Query(max_length=50)] = None,
+) -> JSONResponse:
+    events = db.read(lambda uow: uow.events.after(after, limit, type))
+    return JSONResponse(
+        {
+            "items": [
+                {
+                    "seq": e.seq,
+                    "type": e.type,
+                    "occurred_at": e.occurred_at.isoformat(),
+                    "data": e.data,
+                }
+                for e in events
+            ],
+            "next_after": events[-1].seq if events else after,
+        }
+    )
+
+
+@router.post(
+    "/api-keys",
+    response_model=ApiKeyCreated,
+    status_code=201,
+    responses=render.problems(409),
+    tags=["keys"],
+    summary="Create an API key; the secret is shown once",
+)
+def create_key(
+    request: Request,
+    body: ApiKeyIn,
+    db: DatabaseDep,
+    principal: Annotated[ApiKey, Depends(require())],
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    def render_key(new: keys.NewKey) -> tuple[int, dict[str, object]]:
+        return 201, {**render.api_key(new.key), "secret": new.secret}
+
+    status, data = db.execute(
+        lambda uow: keys.create_key(uow, body.name, body.role, body.channel, body.location_ids),
+        render_key,
+        idempotency(principal, idempotency_key, "POST", request.url.path, body),
+    )
+    return JSONResponse(data, status_code=status)
+
+
+@router.get(
+    "/api-keys",
+    response_model=Page[ApiKeyOut],
+    responses=render.problems(),
+    dependencies=[Depends(require())],
+    tags=["keys"],
+)
+def list_keys(db: DatabaseDep) -> JSONResponse:
+    items = db.read(lambda uow: uow.keys.all())
+    return JSONResponse({"items": [render.api_key(k) for k in items], "next_cursor": None})
+
+
+@ops.get("/healthz", summary="The process is up")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@ops.get("/readyz", summary="The database is reachable and migrated", responses={503: {}})
+def readyz(db: DatabaseDep) -> JSONResponse:
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        migrated = is_up_to_date(db.engine)
+    except Exception as exc:  # any failure to reach the database means "not ready"
+        return JSONResponse({"status": "unavailable", "detail": type(exc).__name__}, 503)
+    if not migrated:
+        return JSONResponse({"status": "unavailable", "detail": "database not migrated"}, 503)
+    return JSONResponse({"status": "ok"})
+
+
+@ops.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
+def prometheus() -> Response:
+    return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)

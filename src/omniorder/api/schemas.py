@@ -1,0 +1,314 @@
+"""Request and response bodies of the HTTP contract (docs/api-v1 is binding)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from omniorder.domain.model import LocationType, Role, ServiceLevel
+
+ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+Identifier = Annotated[
+    str, StringConstraints(pattern=ID_PATTERN, min_length=1, max_length=64, strict=True)
+]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+Money = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+Quantity = Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
+Count = Annotated[int, Field(ge=0, le=1_000_000_000, strict=True)]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+T = TypeVar("T")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldProblem] = Field(default_factory=list)
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+# -- catalog -------------------------------------------------------------------------------
+class LocationIn(BaseModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    type: LocationType
+    latitude: Latitude
+    longitude: Longitude
+    country: Country | None = None
+    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
+    can_ship: bool = True
+    can_pickup: bool = False
+    daily_capacity: Count | None = Field(
+        default=None, description="Fulfillments per day; null = unlimited."
+    )
+    handling_cost: Money = Field(default=0.0, description="Extra cost per fulfillment here.")
+    priority: Annotated[int, Field(ge=-1_000_000, le=1_000_000)] = Field(
+        default=0, description="Higher is preferred on ties."
+    )
+    active: bool = True
+
+
+class LocationOut(LocationIn):
+    id: str
+
+
+class ProductIn(BaseModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    weight_kg: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] | None = None
+
+
+class ProductOut(ProductIn):
+    sku: str
+
+
+class ProfileIn(BaseModel):
+    shipment_cost: Money = 8.759
+    unit_cost: Money = 0.423
+    unit_km_cost: Money = 0.000336
+    backorder_penalty: Money = 40.0
+    max_distance_km: Annotated[float, Field(gt=0, le=50_000, allow_inf_nan=False)] | None = None
+    location_types: list[LocationType] = Field(
+        default_factory=lambda: list(LocationType), min_length=1, max_length=4
+    )
+    allow_split: bool = True
+    max_fulfillments: Annotated[int, Field(ge=1, le=500)] | None = None
+
+
+class ProfileOut(ProfileIn):
+    name: str
+    version: int
+
+
+# -- inventory -----------------------------------------------------------------------------
+class PositionIn(BaseModel):
+    on_hand: Count
+    safety_stock: Count | None = None
+
+
+class PositionOut(BaseModel):
+    location_id: str
+    sku: str
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    available: int
+
+
+class SnapshotItem(BaseModel):
+    location_id: Identifier
+    sku: Identifier
+    on_hand: Count
+    safety_stock: Count | None = None
+
+
+class SnapshotIn(BaseModel):
+    items: list[SnapshotItem] = Field(max_length=10_000)
+    sequence: Annotated[int, Field(ge=0, le=2**62)] | None = Field(
+        default=None,
+        description="Per-location feed sequence: a snapshot older than the last applied one "
+        "for any of its locations is refused with 409.",
+    )
+    mode: Literal["delta", "full"] = Field(
+        default="delta",
+        description="'full': the snapshot is the whole stock of `location_id`; unlisted SKUs "
+        "there go to 0.",
+    )
+    location_id: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _full_needs_location(self) -> SnapshotIn:
+        if self.mode == "full" and self.location_id is None:
+            raise ValueError("mode 'full' needs location_id")
+        return self
+
+
+class SnapshotOut(BaseModel):
+    applied: int
+    changed: int
+    zeroed: int
+    sequence: int | None
+
+
+class AdjustmentIn(BaseModel):
+    location_id: Identifier
+    sku: Identifier
+    delta: Annotated[int, Field(ge=-1_000_000_000, le=1_000_000_000, strict=True)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+    @model_validator(mode="after")
+    def _nonzero(self) -> AdjustmentIn:
+        if self.delta == 0:
+            raise ValueError("delta must not be 0")
+        return self
+
+
+class LedgerEntryOut(BaseModel):
+    id: int
+    location_id: str
+    sku: str
+    on_hand_delta: int
+    reserved_delta: int
+    on_hand_after: int
+    reserved_after: int
+    reason: str
+    reference: str | None
+    created_at: datetime
+
+
+class LocationAvailabilityOut(BaseModel):
+    location_id: str
+    available: int
+    distance_km: float | None
+
+
+class SkuAvailabilityOut(BaseModel):
+    sku: str
+    available: int
+    locations: list[LocationAvailabilityOut]
+
+
+class AvailabilityOut(BaseModel):
+    items: list[SkuAvailabilityOut]
+
+
+# -- orders --------------------------------------------------------------------------------
+class LineIn(BaseModel):
+    sku: Identifier
+    quantity: Quantity
+
+
+class ShipTo(BaseModel):
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
+    country: Country | None = None
+
+    @model_validator(mode="after")
+    def _point_or_zip(self) -> ShipTo:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("give both latitude and longitude")
+        if self.latitude is None and self.postal_code is None:
+            raise ValueError("give latitude and longitude, or postal_code and country")
+        return self
+
+
+class OrderIn(BaseModel):
+    channel: Identifier
+    external_id: Identifier
+    lines: list[LineIn] = Field(min_length=1, max_length=500)
+    ship_to: ShipTo | None = None
+    service_level: ServiceLevel = ServiceLevel.STANDARD
+    pickup_location_id: Identifier | None = None
+    sourcing_profile: Identifier = "default"
+
+
+class OrderLineOut(BaseModel):
+    sku: str
+    quantity: int
+    allocated: int
+    backordered: int
+    cancelled: int
+    shipped: int
+
+
+class FulfillmentLineOut(BaseModel):
+    sku: str
+    quantity: int
+
+
+class FulfillmentOut(BaseModel):
+    id: str
+    order_id: str
+    location_id: str
+    state: str
+    lines: list[FulfillmentLineOut]
+    distance_km: float | None
+    estimated_delivery_date: date | None
+    carrier: str | None
+    tracking_number: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ShipToOut(BaseModel):
+    latitude: float
+    longitude: float
+    postal_code: str | None
+    country: str | None
+
+
+class OrderOut(BaseModel):
+    id: str
+    channel: str
+    external_id: str
+    status: str
+    service_level: str
+    ship_to: ShipToOut | None
+    pickup_location_id: str | None
+    sourcing_profile: str
+    lines: list[OrderLineOut]
+    fulfillments: list[FulfillmentOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class CancelIn(BaseModel):
+    lines: list[LineIn] | None = Field(default=None, min_length=1, max_length=500)
+    reason: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class SourcingTraceOut(BaseModel):
+    order_id: str
+    rounds: list[dict[str, Any]]
+
+
+# -- events, keys --------------------------------------------------------------------------
+class EventOut(BaseModel):
+    seq: int
+    type: str
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+class EventsOut(BaseModel):
+    items: list[EventOut]
+    next_after: int
+
+
+class ApiKeyIn(BaseModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    role: Role
+    location_ids: list[Identifier] | None = Field(default=None, max_length=10_000)
+    channel: Identifier | None = None
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str
+    role: Role
+    prefix: str
+    channel: str | None
+    location_ids: list[str] | None
+    created_at: datetime
+
+
+class ApiKeyCreated(ApiKeyOut):
+    secret: str = Field(description="Shown once; store it now.")
+
+
+Problem.model_rebuild()

@@ -1,0 +1,25 @@
+"""Settings, validated once (pydantic-settings, prefix OMNIORDER_)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OMNIORDER_", env_file=None, extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./var/omniorder.db",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
+    )
+    admin_key: SecretStr | None = Field(
+        default=None, description="The first admin API key; stored hashed, never logged."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

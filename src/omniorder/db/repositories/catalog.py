@@ -1,0 +1,205 @@
+"""Locations, products and sourcing profiles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from omniorder.db import tables as t
+from omniorder.db.clock import utcnow
+from omniorder.db.repositories._util import decode_cursor, insert_for, page
+from omniorder.domain.model import Location, LocationType, Product
+
+_LOCATION_FIELDS = (
+    "name",
+    "type",
+    "latitude",
+    "longitude",
+    "country",
+    "postal_code",
+    "can_ship",
+    "can_pickup",
+    "daily_capacity",
+    "handling_cost",
+    "priority",
+    "active",
+)
+
+
+def _location(row: Any) -> Location:
+    return Location(
+        id=row.id,
+        name=row.name,
+        type=LocationType(row.type),
+        latitude=row.latitude,
+        longitude=row.longitude,
+        country=row.country,
+        postal_code=row.postal_code,
+        can_ship=row.can_ship,
+        can_pickup=row.can_pickup,
+        daily_capacity=row.daily_capacity,
+        handling_cost=row.handling_cost,
+        priority=row.priority,
+        active=row.active,
+    )
+
+
+class LocationRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, location_id: str) -> Location | None:
+        row = self.conn.execute(select(t.locations).where(t.locations.c.id == location_id)).first()
+        return None if row is None else _location(row)
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, Location]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(select(t.locations).where(t.locations.c.id.in_(wanted)))
+        return {r.id: _location(r) for r in rows}
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return set()
+        q = select(t.locations.c.id).where(t.locations.c.id.in_(wanted))
+        return set(self.conn.execute(q).scalars())
+
+    def put(self, loc: Location) -> bool:
+        """Create or replace; returns True when created."""
+        now = utcnow()
+        values = {f: getattr(loc, f) for f in _LOCATION_FIELDS}
+        values["type"] = loc.type.value
+        stmt = insert_for(self.conn, t.locations).values(
+            id=loc.id, created_at=now, updated_at=now, **values
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["id"], set_={**values, "updated_at": now}
+        ).returning(t.locations.c.created_at == t.locations.c.updated_at)
+        created = self.conn.execute(stmt).scalar_one()
+        return bool(created)
+
+    def list_page(
+        self, limit: int, cursor: str | None, type_: str | None = None, active: bool | None = None
+    ) -> tuple[list[Location], str | None]:
+        q = select(t.locations).order_by(t.locations.c.id).limit(limit + 1)
+        after = decode_cursor(cursor)
+        if after is not None:
+            q = q.where(t.locations.c.id > after)
+        if type_ is not None:
+            q = q.where(t.locations.c.type == type_)
+        if active is not None:
+            q = q.where(t.locations.c.active == active)
+        rows = [_location(r) for r in self.conn.execute(q)]
+        return page(rows, limit, lambda loc: loc.id)
+
+    def last_sequence(self, location_id: str) -> int | None:
+        q = select(t.locations.c.inventory_sequence).where(t.locations.c.id == location_id)
+        return self.conn.execute(q).scalar_one_or_none()
+
+    def lock_sequences(self, location_ids: Iterable[str]) -> dict[str, int | None]:
+        """Read and lock the feed sequence of each location (ordered, so no deadlocks)."""
+        ids = sorted(set(location_ids))
+        q = (
+            select(t.locations.c.id, t.locations.c.inventory_sequence)
+            .where(t.locations.c.id.in_(ids))
+            .order_by(t.locations.c.id)
+        )
+        if self.conn.dialect.name == "postgresql":
+            q = q.with_for_update()
+        return {r.id: r.inventory_sequence for r in self.conn.execute(q)}
+
+    def set_sequence(self, location_id: str, sequence: int) -> None:
+        self.conn.execute(
+            t.locations.update()
+            .where(t.locations.c.id == location_id)
+            .values(inventory_sequence=sequence)
+        )
+
+    def fulfillments_today(self, location_ids: Iterable[str]) -> dict[str, int]:
+        ids = sorted(set(location_ids))
+        if not ids:
+            return {}
+        start = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+        f = t.fulfillments
+        q = (
+            select(f.c.location_id, func.count())
+            .where(f.c.location_id.in_(ids), f.c.created_at >= start)
+            .group_by(f.c.location_id)
+        )
+        return {loc: int(n) for loc, n in self.conn.execute(q).tuples()}
+
+
+def _product(row: Any) -> Product:
+    return Product(sku=row.sku, name=row.name, weight_kg=row.weight_kg)
+
+
+class ProductRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, sku: str) -> Product | None:
+        row = self.conn.execute(select(t.products).where(t.products.c.sku == sku)).first()
+        return None if row is None else _product(row)
+
+    def existing_skus(self, skus: Iterable[str]) -> set[str]:
+        wanted = sorted(set(skus))
+        found: set[str] = set()
+        for i in range(0, len(wanted), 900):
+            chunk = wanted[i : i + 900]
+            q = select(t.products.c.sku).where(t.products.c.sku.in_(chunk))
+            found.update(self.conn.execute(q).scalars())
+        return found
+
+    def put(self, product: Product) -> bool:
+        now = utcnow()
+        values = {"name": product.name, "weight_kg": product.weight_kg}
+        stmt = insert_for(self.conn, t.products).values(
+            sku=product.sku, created_at=now, updated_at=now, **values
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["sku"], set_={**values, "updated_at": now}
+        ).returning(t.products.c.created_at == t.products.c.updated_at)
+        return bool(self.conn.execute(stmt).scalar_one())
+
+    def list_page(self, limit: int, cursor: str | None) -> tuple[list[Product], str | None]:
+        q = select(t.products).order_by(t.products.c.sku).limit(limit + 1)
+        after = decode_cursor(cursor)
+        if after is not None:
+            q = q.where(t.products.c.sku > after)
+        rows = [_product(r) for r in self.conn.execute(q)]
+        return page(rows, limit, lambda p: p.sku)
+
+
+class ProfileRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, name: str) -> tuple[int, dict[str, Any]] | None:
+        q = select(t.sourcing_profiles).where(t.sourcing_profiles.c.name == name)
+        row = self.conn.execute(q).first()
+        return None if row is None else (row.version, dict(row.rules))
+
+    def put(self, name: str, rules: dict[str, Any]) -> tuple[int, bool]:
+        """Store a new version of the profile; returns (version, created)."""
+        now = utcnow()
+        stmt = insert_for(self.conn, t.sourcing_profiles).values(
+            name=name, version=1, rules=rules, updated_at=now
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name"],
+            set_={
+                "version": t.sourcing_profiles.c.version + 1,
+                "rules": rules,
+                "updated_at": now,
+            },
+        ).returning(t.sourcing_profiles.c.version)
+        version = int(self.conn.execute(stmt).scalar_one())
+        return version, version == 1
+
+    def names(self) -> list[str]:
+        q = select(t.sourcing_profiles.c.name).order_by(t.sourcing_profiles.c.name)
+        return list(self.conn.execute(q).scalars())

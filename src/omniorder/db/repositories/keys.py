@@ -1,0 +1,100 @@
+"""API keys (stored as SHA-256 hashes of high-entropy secrets) and idempotency records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from omniorder.db import tables as t
+from omniorder.db.clock import as_utc, utcnow
+from omniorder.domain.model import Role
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    name: str
+    role: Role
+    prefix: str
+    channel: str | None
+    location_ids: tuple[str, ...] | None
+    active: bool
+    created_at: datetime
+
+
+def _key(row: Any) -> ApiKey:
+    locs = row.location_ids
+    return ApiKey(
+        id=row.id,
+        name=row.name,
+        role=Role(row.role),
+        prefix=row.prefix,
+        channel=row.channel,
+        location_ids=None if locs is None else tuple(locs),
+        active=row.active,
+        created_at=as_utc(row.created_at),
+    )
+
+
+class KeyRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def by_hash(self, key_hash: str) -> ApiKey | None:
+        q = select(t.api_keys).where(t.api_keys.c.key_hash == key_hash)
+        row = self.conn.execute(q).first()
+        return None if row is None else _key(row)
+
+    def add(self, key: ApiKey, key_hash: str) -> None:
+        self.conn.execute(
+            t.api_keys.insert().values(
+                id=key.id,
+                name=key.name,
+                role=key.role.value,
+                key_hash=key_hash,
+                prefix=key.prefix,
+                channel=key.channel,
+                location_ids=None if key.location_ids is None else list(key.location_ids),
+                active=key.active,
+                created_at=key.created_at,
+            )
+        )
+
+    def all(self) -> list[ApiKey]:
+        q = select(t.api_keys).order_by(t.api_keys.c.created_at, t.api_keys.c.id)
+        return [_key(r) for r in self.conn.execute(q)]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    request_hash: str
+    status_code: int
+    body: Any
+
+
+class IdempotencyRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, api_key_id: str, key: str) -> StoredResponse | None:
+        ik = t.idempotency_keys
+        q = select(ik).where(ik.c.api_key_id == api_key_id, ik.c.key == key)
+        row = self.conn.execute(q).first()
+        if row is None:
+            return None
+        return StoredResponse(row.request_hash, row.status_code, row.response)
+
+    def add(self, api_key_id: str, key: str, request_hash: str, status: int, body: Any) -> None:
+        self.conn.execute(
+            t.idempotency_keys.insert().values(
+                api_key_id=api_key_id,
+                key=key,
+                request_hash=request_hash,
+                status_code=status,
+                response=body,
+                created_at=utcnow(),
+            )
+        )

@@ -1,0 +1,263 @@
+"""Orders, their lines, fulfillments and sourcing traces."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from omniorder.db import tables as t
+from omniorder.db.clock import as_utc, utcnow
+from omniorder.db.repositories._util import decode_cursor, page
+from omniorder.domain.geo import GeoPoint
+from omniorder.domain.model import Fulfillment, FulfillmentLine, Order, OrderLine, ServiceLevel
+
+
+class OrderRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -- reads -------------------------------------------------------------------------------
+    def find_by_external_id(self, channel: str, external_id: str) -> tuple[str, str] | None:
+        """(order id, request hash) of the order a channel captured under ``external_id``."""
+        o = t.orders
+        q = select(o.c.id, o.c.request_hash).where(
+            o.c.channel == channel, o.c.external_id == external_id
+        )
+        row = self.conn.execute(q).first()
+        return None if row is None else (row.id, row.request_hash)
+
+    def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        q = select(t.orders).where(t.orders.c.id == order_id)
+        if for_update and self.conn.dialect.name == "postgresql":
+            q = q.with_for_update()
+        row = self.conn.execute(q).first()
+        if row is None:
+            return None
+        return self._hydrate([row])[0]
+
+    def list_page(
+        self,
+        limit: int,
+        cursor: str | None,
+        channel: str | None = None,
+        status: str | None = None,
+        external_id: str | None = None,
+    ) -> tuple[list[Order], str | None]:
+        o = t.orders
+        q = select(o).order_by(o.c.id.desc()).limit(limit + 1)
+        before = decode_cursor(cursor)
+        if before is not None:
+            q = q.where(o.c.id < before)
+        if channel is not None:
+            q = q.where(o.c.channel == channel)
+        if status is not None:
+            q = q.where(o.c.status == status)
+        if external_id is not None:
+            q = q.where(o.c.external_id == external_id)
+        rows = list(self.conn.execute(q))
+        rows, next_cursor = page(rows, limit, lambda r: r.id)
+        return self._hydrate(rows), next_cursor
+
+    def _hydrate(self, rows: Sequence[Any]) -> list[Order]:
+        ids = [r.id for r in rows]
+        if not ids:
+            return []
+        lines: dict[str, list[OrderLine]] = defaultdict(list)
+        ql = select(t.order_lines).where(t.order_lines.c.order_id.in_(ids))
+        for ln in self.conn.execute(ql.order_by(t.order_lines.c.order_id, t.order_lines.c.line_no)):
+            lines[ln.order_id].append(
+                OrderLine(
+                    ln.sku, ln.quantity, ln.allocated, ln.backordered, ln.cancelled, ln.shipped
+                )
+            )
+        fuls = self.fulfillments_of(ids)
+        out = []
+        for r in rows:
+            ship_to = (
+                GeoPoint(r.ship_to_latitude, r.ship_to_longitude)
+                if r.ship_to_latitude is not None
+                else None
+            )
+            out.append(
+                Order(
+                    id=r.id,
+                    channel=r.channel,
+                    external_id=r.external_id,
+                    status=r.status,
+                    service_level=ServiceLevel(r.service_level),
+                    lines=lines[r.id],
+                    created_at=as_utc(r.created_at),
+                    updated_at=as_utc(r.updated_at),
+                    ship_to=ship_to,
+                    ship_to_postal_code=r.ship_to_postal_code,
+                    ship_to_country=r.ship_to_country,
+                    pickup_location_id=r.pickup_location_id,
+                    sourcing_profile=r.sourcing_profile,
+                    fulfillments=fuls.get(r.id, []),
+                )
+            )
+        return out
+
+    def fulfillments_of(self, order_ids: Sequence[str]) -> dict[str, list[Fulfillment]]:
+        f, fl = t.fulfillments, t.fulfillment_lines
+        q = select(f).where(f.c.order_id.in_(list(order_ids))).order_by(f.c.order_id, f.c.id)
+        frows = list(self.conn.execute(q))
+        flines: dict[str, list[FulfillmentLine]] = defaultdict(list)
+        if frows:
+            qfl = (
+                select(fl)
+                .where(fl.c.fulfillment_id.in_([r.id for r in frows]))
+                .order_by(fl.c.fulfillment_id, fl.c.sku)
+            )
+            for ln in self.conn.execute(qfl):
+                if ln.quantity > 0:
+                    flines[ln.fulfillment_id].append(FulfillmentLine(ln.sku, ln.quantity))
+        out: dict[str, list[Fulfillment]] = defaultdict(list)
+        for r in frows:
+            out[r.order_id].append(
+                Fulfillment(
+                    id=r.id,
+                    order_id=r.order_id,
+                    location_id=r.location_id,
+                    state=r.state,
+                    lines=flines[r.id],
+                    distance_km=r.distance_km,
+                    estimated_delivery_date=r.estimated_delivery_date,
+                    created_at=as_utc(r.created_at),
+                    updated_at=as_utc(r.updated_at),
+                    carrier=r.carrier,
+                    tracking_number=r.tracking_number,
+                )
+            )
+        return out
+
+    def traces(self, order_id: str) -> list[dict[str, Any]]:
+        st = t.sourcing_traces
+        q = select(st).where(st.c.order_id == order_id).order_by(st.c.round)
+        return [
+            {"round": r.round, "created_at": as_utc(r.created_at), "trace": r.trace}
+            for r in self.conn.execute(q)
+        ]
+
+    def reserved_units(self) -> int:
+        """Units held by live fulfillments: must equal the sum of stock.reserved."""
+        f, fl = t.fulfillments, t.fulfillment_lines
+        from omniorder.domain.states import HOLDING_STATES
+
+        q = (
+            select(func.coalesce(func.sum(fl.c.quantity), 0))
+            .select_from(fl.join(f, f.c.id == fl.c.fulfillment_id))
+            .where(f.c.state.in_([s.value for s in HOLDING_STATES]))
+        )
+        return int(self.conn.execute(q).scalar_one())
+
+    # -- writes ------------------------------------------------------------------------------
+    def add(self, order: Order, request_hash: str) -> None:
+        self.conn.execute(
+            t.orders.insert().values(
+                id=order.id,
+                channel=order.channel,
+                external_id=order.external_id,
+                status=order.status,
+                service_level=order.service_level.value,
+                ship_to_latitude=order.ship_to.latitude if order.ship_to else None,
+                ship_to_longitude=order.ship_to.longitude if order.ship_to else None,
+                ship_to_postal_code=order.ship_to_postal_code,
+                ship_to_country=order.ship_to_country,
+                pickup_location_id=order.pickup_location_id,
+                sourcing_profile=order.sourcing_profile,
+                request_hash=request_hash,
+                created_at=order.created_at,
+                updated_at=order.updated_at,
+            )
+        )
+        self.conn.execute(
+            t.order_lines.insert(),
+            [
+                {
+                    "order_id": order.id,
+                    "line_no": i,
+                    "sku": ln.sku,
+                    "quantity": ln.quantity,
+                    "allocated": ln.allocated,
+                    "backordered": ln.backordered,
+                    "cancelled": ln.cancelled,
+                    "shipped": ln.shipped,
+                }
+                for i, ln in enumerate(order.lines, start=1)
+            ],
+        )
+
+    def save_lines(self, order: Order) -> None:
+        """Write the line counts and the status of an order back."""
+        now = utcnow()
+        order.updated_at = now
+        self.conn.execute(
+            t.orders.update()
+            .where(t.orders.c.id == order.id)
+            .values(status=order.status, updated_at=now)
+        )
+        ol = t.order_lines
+        for i, ln in enumerate(order.lines, start=1):
+            self.conn.execute(
+                ol.update()
+                .where(ol.c.order_id == order.id, ol.c.line_no == i)
+                .values(
+                    allocated=ln.allocated,
+                    backordered=ln.backordered,
+                    cancelled=ln.cancelled,
+                    shipped=ln.shipped,
+                )
+            )
+
+    def add_fulfillment(self, f: Fulfillment) -> None:
+        self.conn.execute(
+            t.fulfillments.insert().values(
+                id=f.id,
+                order_id=f.order_id,
+                location_id=f.location_id,
+                state=f.state,
+                distance_km=f.distance_km,
+                estimated_delivery_date=f.estimated_delivery_date,
+                created_at=f.created_at,
+                updated_at=f.updated_at,
+            )
+        )
+        self.conn.execute(
+            t.fulfillment_lines.insert(),
+            [{"fulfillment_id": f.id, "sku": ln.sku, "quantity": ln.quantity} for ln in f.lines],
+        )
+
+    def save_fulfillment(self, f: Fulfillment) -> None:
+        now = utcnow()
+        f.updated_at = now
+        self.conn.execute(
+            t.fulfillments.update()
+            .where(t.fulfillments.c.id == f.id)
+            .values(
+                state=f.state, carrier=f.carrier, tracking_number=f.tracking_number, updated_at=now
+            )
+        )
+        fl = t.fulfillment_lines
+        self.conn.execute(fl.update().where(fl.c.fulfillment_id == f.id).values(quantity=0))
+        for ln in f.lines:
+            self.conn.execute(
+                fl.update()
+                .where(fl.c.fulfillment_id == f.id, fl.c.sku == ln.sku)
+                .values(quantity=ln.quantity)
+            )
+
+    def add_trace(self, order_id: str, round_: int, trace: dict[str, Any]) -> None:
+        self.conn.execute(
+            t.sourcing_traces.insert().values(
+                order_id=order_id, round=round_, trace=trace, created_at=utcnow()
+            )
+        )
+
+    def next_trace_round(self, order_id: str) -> int:
+        st = t.sourcing_traces
+        q = select(func.coalesce(func.max(st.c.round), 0)).where(st.c.order_id == order_id)
+        return int(self.conn.execute(q).scalar_one()) + 1

@@ -1,0 +1,334 @@
+"""Stock positions and the append-only ledger of every change to on_hand and reserved.
+
+Reservations are conditional updates: the database, not Python, decides whether the units are
+still there. Callers touch rows in (location_id, sku) order so that two transactions never wait
+on each other in a cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, select, tuple_
+
+from omniorder.db import tables as t
+from omniorder.db.clock import as_utc, utcnow
+from omniorder.db.repositories._util import bad_cursor, decode_cursor, encode_cursor, insert_for
+from omniorder.domain.model import StockPosition
+
+s = t.stock
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    id: int
+    location_id: str
+    sku: str
+    on_hand_delta: int
+    reserved_delta: int
+    on_hand_after: int
+    reserved_after: int
+    reason: str
+    reference: str | None
+    created_at: datetime
+
+
+def _position(row: Any) -> StockPosition:
+    return StockPosition(row.location_id, row.sku, row.on_hand, row.reserved, row.safety_stock)
+
+
+class StockRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._pg = conn.dialect.name == "postgresql"
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, location_id: str, sku: str) -> StockPosition | None:
+        q = select(s).where(s.c.location_id == location_id, s.c.sku == sku)
+        row = self.conn.execute(q).first()
+        return None if row is None else _position(row)
+
+    def for_skus(self, skus: Iterable[str]) -> list[StockPosition]:
+        wanted = sorted(set(skus))
+        if not wanted:
+            return []
+        q = select(s).where(s.c.sku.in_(wanted)).order_by(s.c.location_id, s.c.sku)
+        return [_position(r) for r in self.conn.execute(q)]
+
+    def lock(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StockPosition]:
+        """Read positions for update (PostgreSQL row locks, taken in key order)."""
+        ordered = sorted(set(keys))
+        found: dict[tuple[str, str], StockPosition] = {}
+        for i in range(0, len(ordered), 500):
+            chunk = ordered[i : i + 500]
+            q = (
+                select(s)
+                .where(tuple_(s.c.location_id, s.c.sku).in_(chunk))
+                .order_by(s.c.location_id, s.c.sku)
+            )
+            if self._pg:
+                q = q.with_for_update()
+            for row in self.conn.execute(q):
+                found[(row.location_id, row.sku)] = _position(row)
+        return found
+
+    def lock_skus(self, skus: Iterable[str]) -> None:
+        """Lock every position of these SKUs (PostgreSQL), in key order; SQLite's writer lock
+        already excludes other writers."""
+        wanted = sorted(set(skus))
+        if self._pg and wanted:
+            q = (
+                select(s.c.location_id)
+                .where(s.c.sku.in_(wanted))
+                .order_by(s.c.location_id, s.c.sku)
+                .with_for_update()
+            )
+            self.conn.execute(q).all()
+
+    def list_page(
+        self,
+        limit: int,
+        cursor: str | None,
+        sku: str | None = None,
+        location_ids: Sequence[str] | None = None,
+    ) -> tuple[list[StockPosition], str | None]:
+        q = select(s).order_by(s.c.location_id, s.c.sku).limit(limit + 1)
+        after = decode_cursor(cursor)
+        if after is not None:
+            loc, sep, after_sku = after.partition("|")
+            if not sep:
+                raise bad_cursor()
+            q = q.where(tuple_(s.c.location_id, s.c.sku) > tuple_(loc, after_sku))
+        if sku is not None:
+            q = q.where(s.c.sku == sku)
+        if location_ids is not None:
+            q = q.where(s.c.location_id.in_(sorted(location_ids)))
+        rows = [_position(r) for r in self.conn.execute(q)]
+        if len(rows) > limit:
+            rows = rows[:limit]
+            return rows, encode_cursor(f"{rows[-1].location_id}|{rows[-1].sku}")
+        return rows, None
+
+    def totals(self) -> tuple[int, int]:
+        q = select(
+            func.coalesce(func.sum(s.c.on_hand), 0), func.coalesce(func.sum(s.c.reserved), 0)
+        )
+        on_hand, reserved = self.conn.execute(q).one()
+        return int(on_hand), int(reserved)
+
+    def ledger(
+        self, location_id: str, sku: str, limit: int, cursor: str | None
+    ) -> tuple[list[LedgerEntry], str | None]:
+        lg = t.ledger
+        q = (
+            select(lg)
+            .where(lg.c.location_id == location_id, lg.c.sku == sku)
+            .order_by(lg.c.id)
+            .limit(limit + 1)
+        )
+        after = decode_cursor(cursor)
+        if after is not None:
+            if not after.isdigit():
+                raise bad_cursor()
+            q = q.where(lg.c.id > int(after))
+        rows = [
+            LedgerEntry(
+                r.id,
+                r.location_id,
+                r.sku,
+                r.on_hand_delta,
+                r.reserved_delta,
+                r.on_hand_after,
+                r.reserved_after,
+                r.reason,
+                r.reference,
+                as_utc(r.created_at),
+            )
+            for r in self.conn.execute(q)
+        ]
+        if len(rows) > limit:
+            rows = rows[:limit]
+            return rows, encode_cursor(str(rows[-1].id))
+        return rows, None
+
+    # -- writes ------------------------------------------------------------------------------
+    def _record(self, entries: list[dict[str, Any]]) -> None:
+        if entries:
+            now = utcnow()
+            self.conn.execute(t.ledger.insert(), [{**e, "created_at": now} for e in entries])
+
+    def reserve(self, location_id: str, sku: str, qty: int, reference: str) -> bool:
+        """Reserve ``qty`` units if they are available right now; False if the race was lost."""
+        stmt = (
+            s.update()
+            .where(
+                s.c.location_id == location_id,
+                s.c.sku == sku,
+                s.c.on_hand - s.c.reserved - s.c.safety_stock >= qty,
+            )
+            .values(reserved=s.c.reserved + qty, updated_at=utcnow())
+            .returning(s.c.on_hand, s.c.reserved)
+        )
+        row = self.conn.execute(stmt).first()
+        if row is None:
+            return False
+        self._record([_entry(location_id, sku, 0, qty, row, "reserve", reference)])
+        return True
+
+    def release(self, location_id: str, sku: str, qty: int, reason: str, reference: str) -> None:
+        stmt = (
+            s.update()
+            .where(s.c.location_id == location_id, s.c.sku == sku)
+            .values(reserved=s.c.reserved - qty, updated_at=utcnow())
+            .returning(s.c.on_hand, s.c.reserved)
+        )
+        row = self.conn.execute(stmt).one()
+        self._record([_entry(location_id, sku, 0, -qty, row, reason, reference)])
+
+    def consume(self, location_id: str, sku: str, qty: int, reason: str, reference: str) -> None:
+        """Units leave the building: on_hand and reserved drop together."""
+        stmt = (
+            s.update()
+            .where(s.c.location_id == location_id, s.c.sku == sku)
+            .values(on_hand=s.c.on_hand - qty, reserved=s.c.reserved - qty, updated_at=utcnow())
+            .returning(s.c.on_hand, s.c.reserved)
+        )
+        row = self.conn.execute(stmt).one()
+        self._record([_entry(location_id, sku, -qty, -qty, row, reason, reference)])
+
+    def adjust(
+        self, location_id: str, sku: str, delta: int, reason: str, reference: str | None
+    ) -> StockPosition | None:
+        """Change on_hand by ``delta``; None when the position would go below zero."""
+        now = utcnow()
+        if delta >= 0:
+            ins = insert_for(self.conn, s).values(
+                location_id=location_id,
+                sku=sku,
+                on_hand=delta,
+                reserved=0,
+                safety_stock=0,
+                updated_at=now,
+            )
+            stmt = ins.on_conflict_do_update(
+                index_elements=["location_id", "sku"],
+                set_={"on_hand": s.c.on_hand + delta, "updated_at": now},
+            )
+        else:
+            stmt = (
+                s.update()
+                .where(s.c.location_id == location_id, s.c.sku == sku, s.c.on_hand + delta >= 0)
+                .values(on_hand=s.c.on_hand + delta, updated_at=now)
+            )
+        row = self.conn.execute(
+            stmt.returning(s.c.location_id, s.c.sku, s.c.on_hand, s.c.reserved, s.c.safety_stock)
+        ).first()
+        if row is None:
+            return None
+        self._record([_entry(location_id, sku, delta, 0, row, reason, reference)])
+        return _position(row)
+
+    def set_many(
+        self,
+        rows: Sequence[tuple[str, str, int, int | None]],
+        reason: str,
+        reference: str | None,
+    ) -> list[tuple[StockPosition, int]]:
+        """Set (location_id, sku, on_hand, safety_stock|None) positions.
+
+        Rows are locked and written in key order. Returns each new position with its on_hand
+        delta; the ledger gets one entry per position whose on_hand changed.
+        """
+        ordered = sorted(rows, key=lambda r: (r[0], r[1]))
+        current = self.lock([(r[0], r[1]) for r in ordered])
+        now = utcnow()
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        results: list[tuple[StockPosition, int]] = []
+        entries: list[dict[str, Any]] = []
+        for loc, sku, on_hand, safety in ordered:
+            old = current.get((loc, sku))
+            if old is None:
+                pos = StockPosition(loc, sku, on_hand, 0, safety or 0)
+                inserts.append(
+                    {
+                        "location_id": loc,
+                        "sku": sku,
+                        "on_hand": on_hand,
+                        "reserved": 0,
+                        "safety_stock": pos.safety_stock,
+                        "updated_at": now,
+                    }
+                )
+                delta = on_hand
+            else:
+                pos = StockPosition(
+                    loc, sku, on_hand, old.reserved, old.safety_stock if safety is None else safety
+                )
+                updates.append(
+                    {
+                        "b_loc": loc,
+                        "b_sku": sku,
+                        "on_hand": on_hand,
+                        "safety_stock": pos.safety_stock,
+                        "updated_at": now,
+                    }
+                )
+                delta = on_hand - old.on_hand
+            if delta:
+                entries.append(
+                    {
+                        "location_id": loc,
+                        "sku": sku,
+                        "on_hand_delta": delta,
+                        "reserved_delta": 0,
+                        "on_hand_after": on_hand,
+                        "reserved_after": pos.reserved,
+                        "reason": reason,
+                        "reference": reference,
+                    }
+                )
+            results.append((pos, delta))
+        if inserts:
+            self.conn.execute(s.insert(), inserts)
+        if updates:
+            stmt = (
+                s.update()
+                .where(and_(s.c.location_id == bindparam("b_loc"), s.c.sku == bindparam("b_sku")))
+                .values(
+                    on_hand=bindparam("on_hand"),
+                    safety_stock=bindparam("safety_stock"),
+                    updated_at=bindparam("updated_at"),
+                )
+            )
+            self.conn.execute(stmt, updates)
+        self._record(entries)
+        return results
+
+    def skus_at(self, location_id: str) -> list[str]:
+        q = select(s.c.sku).where(s.c.location_id == location_id).order_by(s.c.sku)
+        return list(self.conn.execute(q).scalars())
+
+
+def _entry(
+    location_id: str,
+    sku: str,
+    on_hand_delta: int,
+    reserved_delta: int,
+    row: Any,
+    reason: str,
+    reference: str | None,
+) -> dict[str, Any]:
+    return {
+        "location_id": location_id,
+        "sku": sku,
+        "on_hand_delta": on_hand_delta,
+        "reserved_delta": reserved_delta,
+        "on_hand_after": row.on_hand,
+        "reserved_after": row.reserved,
+        "reason": reason,
+        "reference": reference,
+    }

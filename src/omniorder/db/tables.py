@@ -1,0 +1,226 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations in db/migrations must match these."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(64)
+# BIGINT autoincrement that is also an INTEGER PRIMARY KEY (rowid alias) on SQLite.
+SeqInt = BigInteger().with_variant(Integer(), "sqlite")
+UTCDateTime = DateTime(timezone=True)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("channel", ID),
+    Column("location_ids", JSON),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("latitude", Float, nullable=False),
+    Column("longitude", Float, nullable=False),
+    Column("country", String(2)),
+    Column("postal_code", String(20)),
+    Column("can_ship", Boolean, nullable=False),
+    Column("can_pickup", Boolean, nullable=False),
+    Column("daily_capacity", Integer),
+    Column("handling_cost", Float, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("inventory_sequence", BigInteger),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("sku", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("weight_kg", Float),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+stock = Table(
+    "stock",
+    metadata,
+    Column("location_id", ID, ForeignKey("locations.id"), primary_key=True),
+    Column("sku", ID, ForeignKey("products.sku"), primary_key=True),
+    Column("on_hand", Integer, nullable=False),
+    Column("reserved", Integer, nullable=False),
+    Column("safety_stock", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+    CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+    CheckConstraint("safety_stock >= 0", name="safety_stock_not_negative"),
+    Index("ix_stock_sku", "sku"),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", SeqInt, primary_key=True, autoincrement=True),
+    Column("location_id", ID, nullable=False),
+    Column("sku", ID, nullable=False),
+    Column("on_hand_delta", Integer, nullable=False),
+    Column("reserved_delta", Integer, nullable=False),
+    Column("on_hand_after", Integer, nullable=False),
+    Column("reserved_after", Integer, nullable=False),
+    Column("reason", String(40), nullable=False),
+    Column("reference", String(200)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_ledger_position", "location_id", "sku", "id"),
+)
+
+sourcing_profiles = Table(
+    "sourcing_profiles",
+    metadata,
+    Column("name", ID, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("rules", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("channel", ID, nullable=False),
+    Column("external_id", ID, nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("service_level", String(20), nullable=False),
+    Column("ship_to_latitude", Float),
+    Column("ship_to_longitude", Float),
+    Column("ship_to_postal_code", String(20)),
+    Column("ship_to_country", String(2)),
+    Column("pickup_location_id", ID),
+    Column("sourcing_profile", ID, nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("channel", "external_id"),
+    Index("ix_orders_status", "status", "id"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", ID, ForeignKey("orders.id"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("sku", ID, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("allocated", Integer, nullable=False),
+    Column("backordered", Integer, nullable=False),
+    Column("cancelled", Integer, nullable=False),
+    Column("shipped", Integer, nullable=False),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint(
+        "allocated >= 0 AND backordered >= 0 AND cancelled >= 0 AND shipped >= 0",
+        name="counts_not_negative",
+    ),
+    CheckConstraint(
+        "allocated + backordered + cancelled + shipped = quantity", name="units_accounted"
+    ),
+    Index("ix_order_lines_backordered", "sku", "backordered"),
+)
+
+fulfillments = Table(
+    "fulfillments",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("order_id", ID, ForeignKey("orders.id"), nullable=False),
+    Column("location_id", ID, ForeignKey("locations.id"), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("distance_km", Float),
+    Column("estimated_delivery_date", Date),
+    Column("carrier", String(100)),
+    Column("tracking_number", String(100)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_fulfillments_order", "order_id"),
+    Index("ix_fulfillments_location_state", "location_id", "state", "id"),
+    Index("ix_fulfillments_location_created", "location_id", "created_at"),
+)
+
+fulfillment_lines = Table(
+    "fulfillment_lines",
+    metadata,
+    Column("fulfillment_id", ID, ForeignKey("fulfillments.id"), primary_key=True),
+    Column("sku", ID, primary_key=True),
+    Column("quantity", Integer, nullable=False),
+    CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+)
+
+sourcing_traces = Table(
+    "sourcing_traces",
+    metadata,
+    Column("id", SeqInt, primary_key=True, autoincrement=True),
+    Column("order_id", ID, ForeignKey("orders.id"), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("trace", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_sourcing_traces_order", "order_id", "round"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", SeqInt, primary_key=True, autoincrement=True),
+    Column("type", String(60), nullable=False),
+    Column("aggregate_id", String(200)),
+    Column("data", JSON, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Index("ix_outbox_aggregate", "aggregate_id", "seq"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("api_key_id", ID, primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+ALL_TABLES = [t.name for t in metadata.sorted_tables]

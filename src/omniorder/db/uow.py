@@ -1,0 +1,102 @@
+"""The Unit of Work: one transaction, its repositories, and the events it will publish.
+
+It is the only place that commits. Events collected with :meth:`UnitOfWork.emit` are written to
+the outbox inside the same transaction, just before the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from omniorder.db.clock import utcnow
+from omniorder.db.engine import READONLY
+from omniorder.db.repositories.catalog import (
+    LocationRepository,
+    ProductRepository,
+    ProfileRepository,
+)
+from omniorder.db.repositories.events import EventRepository
+from omniorder.db.repositories.keys import IdempotencyRepository, KeyRepository
+from omniorder.db.repositories.orders import OrderRepository
+from omniorder.db.repositories.stock import StockRepository
+
+
+class UnitOfWork:
+    conn: Connection
+    locations: LocationRepository
+    products: ProductRepository
+    profiles: ProfileRepository
+    stock: StockRepository
+    orders: OrderRepository
+    keys: KeyRepository
+    idempotency: IdempotencyRepository
+    events: EventRepository
+
+    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
+        self.engine = engine
+        self.readonly = readonly
+        self._pending: list[dict[str, Any]] = []
+        self._committed = False
+
+    def __enter__(self) -> UnitOfWork:
+        conn = self.engine.connect()
+        if self.readonly:
+            conn = conn.execution_options(**{READONLY: True})
+        self.conn = conn
+        self._tx = conn.begin()
+        self.locations = LocationRepository(conn)
+        self.products = ProductRepository(conn)
+        self.profiles = ProfileRepository(conn)
+        self.stock = StockRepository(conn)
+        self.orders = OrderRepository(conn)
+        self.keys = KeyRepository(conn)
+        self.idempotency = IdempotencyRepository(conn)
+        self.events = EventRepository(conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self.conn.close()
+
+    def emit(self, type_: str, aggregate_id: str | None, data: dict[str, Any]) -> None:
+        """Record an event; it reaches the outbox only if this unit of work commits."""
+        self._pending.append(
+            {"type": type_, "aggregate_id": aggregate_id, "data": data, "occurred_at": utcnow()}
+        )
+
+    def commit(self) -> None:
+        self.events.append(self._pending)
+        self._pending = []
+        self._tx.commit()
+        self._committed = True
+
+    def rollback(self) -> None:
+        self._pending = []
+        self._tx.rollback()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: rolled back alone when the block raises."""
+        events_before = len(self._pending)
+        nested = self.conn.begin_nested()
+        try:
+            yield
+        except BaseException:
+            nested.rollback()
+            del self._pending[events_before:]
+            raise
+        else:
+            nested.commit()

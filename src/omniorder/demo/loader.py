@@ -1,0 +1,147 @@
+"""Load the demo network into the database through the same services the API uses."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import partial
+
+from omniorder.demo.network import build_network, generate_orders
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from omniorder.api.deps import request_hash
+from omniorder.api.schemas import OrderIn
+from omniorder.config import Settings
+from omniorder.db.engine import make_engine
+from omniorder.db.migrate import is_up_to_date
+from omniorder.db.uow import UnitOfWork
+from omniorder.domain.errors import DatabaseNotMigrated
+from omniorder.domain.geo import GeoPoint
+from omniorder.domain.model import Location, LocationType, Product, Role, ServiceLevel
+from omniorder.services import catalog, inventory, orders
+from omniorder.services.database import Database
+from omniorder.services.keys import create_key, ensure_env_admin_key
+
+
+@dataclass
+class DemoSummary:
+    warehouses: int
+    stores: int
+    products: int
+    positions: int
+    orders_by_status: dict[str, int] = field(default_factory=dict)
+    admin_key: str | None = None
+    admin_key_from_env: bool = False
+    base_url: str = "http://127.0.0.1:8000"
+    sample_sku: str = ""
+
+    def render(self) -> Group:
+        table = Table(title="demo network loaded", show_header=True)
+        table.add_column("what")
+        table.add_column("count", justify="right")
+        table.add_row("warehouses", str(self.warehouses))
+        table.add_row("stores", str(self.stores))
+        table.add_row("products", str(self.products))
+        table.add_row("stock positions", str(self.positions))
+        for status, n in sorted(self.orders_by_status.items()):
+            table.add_row(f"sample orders {status}", str(n))
+        key = self.admin_key or "<your OMNIORDER_ADMIN_KEY>"
+        body = json.dumps(
+            {
+                "channel": "web",
+                "external_id": "W-1001",
+                "lines": [{"sku": self.sample_sku, "quantity": 1}],
+                "ship_to": {"postal_code": "10001", "country": "US"},
+            }
+        )
+        where = "from OMNIORDER_ADMIN_KEY" if self.admin_key_from_env else "created now"
+        lines = [
+            Text(f"admin API key ({where}): {key}", style="bold"),
+            Text("place an order:"),
+            Text(
+                f"  curl -s -X POST {self.base_url}/v1/orders -H 'Authorization: Bearer {key}' "
+                f"-H 'Content-Type: application/json' -d '{body}'"
+            ),
+            Text(f"API docs: {self.base_url}/docs"),
+        ]
+        return Group(table, *lines)
+
+
+def load_demo(
+    settings: Settings,
+    seed: int = 7,
+    warehouses: int = 4,
+    stores: int = 40,
+    products: int = 200,
+    sample_orders: int = 25,
+) -> DemoSummary:
+    engine = make_engine(settings.database_url)
+    try:
+        if not is_up_to_date(engine):
+            raise DatabaseNotMigrated("the database is not migrated: run `omniorder db upgrade`")
+        db = Database(engine)
+        net = build_network(seed=seed, warehouses=warehouses, stores=stores, products=products)
+        for loc in net.locations:
+            location = Location(
+                id=loc.id,
+                name=loc.name,
+                type=LocationType(loc.type),
+                latitude=loc.latitude,
+                longitude=loc.longitude,
+                country=loc.country,
+                postal_code=loc.postal_code,
+                can_ship=loc.can_ship,
+                can_pickup=loc.can_pickup,
+                daily_capacity=loc.daily_capacity,
+                handling_cost=loc.handling_cost,
+                priority=loc.priority,
+            )
+            db.write(partial(catalog.put_location, loc=location))
+
+        def put_products(uow: UnitOfWork) -> None:
+            for p in net.products:
+                catalog.put_product(uow, Product(p.sku, p.name, p.weight_kg))
+
+        db.write(put_products)
+        rows = [
+            inventory.SnapshotRow(s.location_id, s.sku, s.on_hand, s.safety_stock)
+            for s in net.stock
+        ]
+        db.write(lambda uow: inventory.apply_snapshot(uow, rows, None))
+        counts: dict[str, int] = {}
+        for demo_order in generate_orders(net, sample_orders, seed=seed + 1):
+            body = OrderIn.model_validate(demo_order.as_payload())
+            cmd = orders.PlaceOrder(
+                channel=body.channel,
+                external_id=body.external_id,
+                lines=tuple((ln.sku, ln.quantity) for ln in body.lines),
+                service_level=ServiceLevel(body.service_level),
+                request_hash=request_hash("POST", "/v1/orders", body),
+                ship_to=None
+                if demo_order.ship_to is None
+                else GeoPoint(demo_order.ship_to[0], demo_order.ship_to[1]),
+                pickup_location_id=body.pickup_location_id,
+            )
+            order, _ = db.write(partial(orders.place_order, cmd=cmd))
+            counts[order.status] = counts.get(order.status, 0) + 1
+        summary = DemoSummary(
+            warehouses=sum(1 for loc in net.locations if loc.type == "warehouse"),
+            stores=sum(1 for loc in net.locations if loc.type == "store"),
+            products=len(net.products),
+            positions=len(net.stock),
+            orders_by_status=counts,
+            base_url=f"http://{settings.host}:{settings.port}",
+            sample_sku=net.products[0].sku,
+        )
+        if settings.admin_key is not None:
+            ensure_env_admin_key(db, settings.admin_key.get_secret_value())
+            summary.admin_key = settings.admin_key.get_secret_value()
+            summary.admin_key_from_env = True
+        else:
+            new = db.write(lambda uow: create_key(uow, "demo admin", Role.ADMIN))
+            summary.admin_key = new.secret
+        return summary
+    finally:
+        engine.dispose()

@@ -1,0 +1,78 @@
+"""Locations, products and sourcing profiles."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from typing import Any
+
+from omniorder.db.uow import UnitOfWork
+from omniorder.domain.errors import FieldError, NotFound, ValidationFailed
+from omniorder.domain.model import Location, Product
+from omniorder.domain.sourcing import ALL_LOCATION_TYPES, SourcingProfile
+
+
+def put_location(uow: UnitOfWork, loc: Location) -> tuple[Location, bool]:
+    created = uow.locations.put(loc)
+    data = asdict(loc)
+    data["type"] = loc.type.value
+    uow.emit("location.created" if created else "location.updated", loc.id, data)
+    return loc, created
+
+
+def get_location(uow: UnitOfWork, location_id: str) -> Location:
+    loc = uow.locations.get(location_id)
+    if loc is None:
+        raise NotFound(f"location '{location_id}' does not exist")
+    return loc
+
+
+def put_product(uow: UnitOfWork, product: Product) -> tuple[Product, bool]:
+    created = uow.products.put(product)
+    uow.emit("product.created" if created else "product.updated", product.sku, asdict(product))
+    return product, created
+
+
+def get_product(uow: UnitOfWork, sku: str) -> Product:
+    product = uow.products.get(sku)
+    if product is None:
+        raise NotFound(f"product '{sku}' does not exist")
+    return product
+
+
+DEFAULT_PROFILE = "default"
+_PROFILE_FIELDS = {f.name for f in fields(SourcingProfile)} - {"name", "version"}
+
+
+def profile_from_rules(name: str, version: int, rules: dict[str, Any]) -> SourcingProfile:
+    values = {k: v for k, v in rules.items() if k in _PROFILE_FIELDS}
+    if "location_types" in values:
+        values["location_types"] = frozenset(values["location_types"])
+    return SourcingProfile(name=name, version=version, **values)
+
+
+def profile_rules(profile: SourcingProfile) -> dict[str, Any]:
+    rules = {f: getattr(profile, f) for f in sorted(_PROFILE_FIELDS)}
+    rules["location_types"] = sorted(profile.location_types)
+    return rules
+
+
+def get_profile(uow: UnitOfWork, name: str) -> SourcingProfile:
+    stored = uow.profiles.get(name)
+    if stored is not None:
+        return profile_from_rules(name, stored[0], stored[1])
+    if name == DEFAULT_PROFILE:
+        return SourcingProfile(name=DEFAULT_PROFILE, version=0)
+    raise NotFound(f"sourcing profile '{name}' does not exist")
+
+
+def put_profile(uow: UnitOfWork, name: str, rules: dict[str, Any]) -> tuple[SourcingProfile, bool]:
+    unknown_types = sorted(set(rules.get("location_types", [])) - ALL_LOCATION_TYPES)
+    if unknown_types:
+        raise ValidationFailed(
+            "unknown location type(s)",
+            [FieldError("location_types", f"unknown type '{t}'") for t in unknown_types],
+        )
+    version, created = uow.profiles.put(name, rules)
+    profile = profile_from_rules(name, version, rules)
+    uow.emit("sourcing_profile.updated", name, {"name": name, "version": version, **rules})
+    return profile, created

@@ -1,0 +1,82 @@
+"""The handle services get: an engine and a way to open units of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from omniorder.db.uow import UnitOfWork
+from omniorder.domain.errors import Conflict
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Idempotency:
+    """An ``Idempotency-Key`` of one API key, with the fingerprint of the request it came with."""
+
+    api_key_id: str
+    key: str
+    request_hash: str
+
+
+class Database:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def uow(self, *, readonly: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.engine, readonly=readonly)
+
+    def read(self, action: Callable[[UnitOfWork], R]) -> R:
+        with self.uow(readonly=True) as uow:
+            return action(uow)
+
+    def write(self, action: Callable[[UnitOfWork], R]) -> R:
+        """Run ``action`` in one transaction and commit; one retry after a lost unique race."""
+        for attempt in (1, 2):
+            try:
+                with self.uow() as uow:
+                    result = action(uow)
+                    uow.commit()
+                    return result
+            except IntegrityError as exc:
+                if attempt == 2:
+                    raise Conflict("the request conflicts with a concurrent change") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def execute(
+        self,
+        action: Callable[[UnitOfWork], R],
+        render: Callable[[R], tuple[int, Any]],
+        idempotency: Idempotency | None = None,
+    ) -> tuple[int, Any]:
+        """Run a creating action exactly once per idempotency key.
+
+        The stored answer is written in the same transaction as the change, so a replay either
+        finds the whole change and its answer, or neither. Same key and same request: the stored
+        answer. Same key, different request: 409.
+        """
+
+        def run(uow: UnitOfWork) -> tuple[int, Any]:
+            if idempotency is not None:
+                stored = uow.idempotency.get(idempotency.api_key_id, idempotency.key)
+                if stored is not None:
+                    if stored.request_hash != idempotency.request_hash:
+                        raise Conflict("this Idempotency-Key was used with a different request")
+                    return stored.status_code, stored.body
+            status, body = render(action(uow))
+            if idempotency is not None:
+                uow.idempotency.add(
+                    idempotency.api_key_id,
+                    idempotency.key,
+                    idempotency.request_hash,
+                    status,
+                    body,
+                )
+            return status, body
+
+        return self.write(run)

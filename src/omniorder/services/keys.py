@@ -1,0 +1,125 @@
+"""API keys: created with a secret shown once, stored as a SHA-256 hash, looked up by hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from omniorder.db import tables as t
+from omniorder.db.clock import utcnow
+from omniorder.db.repositories.keys import ApiKey
+from omniorder.db.uow import UnitOfWork
+from omniorder.domain.errors import FieldError, Unauthorized, ValidationFailed
+from omniorder.domain.ids import new_id
+from omniorder.domain.model import Role
+from omniorder.services.database import Database
+
+ENV_ADMIN_KEY_ID = "key_env_admin"
+
+
+def hash_secret(secret: str) -> str:
+    # Keys are 256-bit random secrets: a fast hash is enough (no dictionary to attack).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    key: ApiKey
+    secret: str
+
+
+def create_key(
+    uow: UnitOfWork,
+    name: str,
+    role: Role,
+    channel: str | None = None,
+    location_ids: list[str] | None = None,
+) -> NewKey:
+    if role is Role.LOCATION:
+        if not location_ids:
+            raise ValidationFailed(
+                "a location key needs location_ids",
+                [FieldError("location_ids", "required for role 'location'")],
+            )
+        unknown = sorted(set(location_ids) - uow.locations.existing_ids(location_ids))
+        if unknown:
+            raise ValidationFailed(
+                "unknown location(s)",
+                [FieldError("location_ids", f"unknown location '{u}'") for u in unknown],
+            )
+    prefix = secrets.token_hex(4)
+    secret = f"oo_{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(
+        id=new_id("key"),
+        name=name,
+        role=role,
+        prefix=prefix,
+        channel=channel,
+        location_ids=tuple(sorted(set(location_ids))) if location_ids else None,
+        active=True,
+        created_at=utcnow(),
+    )
+    uow.keys.add(key, hash_secret(secret))
+    uow.emit("api_key.created", key.id, {"id": key.id, "name": name, "role": role.value})
+    return NewKey(key, secret)
+
+
+def ensure_env_admin_key(db: Database, secret: str) -> None:
+    """Store (hashed) the admin key given in OMNIORDER_ADMIN_KEY, replacing an older one."""
+    digest = hash_secret(secret)
+
+    def run(uow: UnitOfWork) -> None:
+        ak = t.api_keys
+        row = uow.conn.execute(select(ak.c.key_hash).where(ak.c.id == ENV_ADMIN_KEY_ID)).first()
+        if row is None:
+            uow.keys.add(
+                ApiKey(
+                    ENV_ADMIN_KEY_ID,
+                    "admin (OMNIORDER_ADMIN_KEY)",
+                    Role.ADMIN,
+                    "env",
+                    None,
+                    None,
+                    True,
+                    utcnow(),
+                ),
+                digest,
+            )
+        elif row.key_hash != digest:
+            uow.conn.execute(ak.update().where(ak.c.id == ENV_ADMIN_KEY_ID).values(key_hash=digest))
+
+    db.write(run)
+
+
+class Authenticator:
+    """Resolves bearer secrets to keys, with a short cache so hot paths skip a query."""
+
+    def __init__(self, db: Database, ttl_seconds: float = 5.0) -> None:
+        self.db = db
+        self.ttl = ttl_seconds
+        self._cache: dict[str, tuple[float, ApiKey | None]] = {}
+        self._lock = threading.Lock()
+
+    def authenticate(self, secret: str | None) -> ApiKey:
+        if not secret:
+            raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
+        digest = hash_secret(secret)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(digest)
+        if hit is not None and hit[0] > now:
+            key = hit[1]
+        else:
+            key = self.db.read(lambda uow: uow.keys.by_hash(digest))
+            with self._lock:
+                if len(self._cache) > 10_000:
+                    self._cache.clear()
+                self._cache[digest] = (now + self.ttl, key)
+        if key is None or not key.active:
+            raise Unauthorized("unknown or inactive API key")
+        return key

@@ -1,0 +1,405 @@
+"""Order capture (exactly once), allocation of backordered units, cancellation."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from omniorder.db.clock import utcnow
+from omniorder.db.repositories.keys import ApiKey
+from omniorder.db.uow import UnitOfWork
+from omniorder.domain import sourcing
+from omniorder.domain.delivery import estimate_delivery_date
+from omniorder.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from omniorder.domain.geo import GeoPoint
+from omniorder.domain.ids import new_id
+from omniorder.domain.model import Fulfillment, FulfillmentLine, Order, OrderLine, ServiceLevel
+from omniorder.domain.states import HOLDING_STATES, FulfillmentState, derive_order_status, move
+from omniorder.services.access import check_channel
+from omniorder.services.catalog import get_profile
+from omniorder.services.inventory import require_known
+
+#: Optimistic rounds (plan on fresh stock, reserve conditionally) before the locked round.
+OPTIMISTIC_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    channel: str
+    external_id: str
+    lines: tuple[tuple[str, int], ...]
+    service_level: ServiceLevel
+    request_hash: str
+    ship_to: GeoPoint | None = None
+    ship_to_postal_code: str | None = None
+    ship_to_country: str | None = None
+    pickup_location_id: str | None = None
+    sourcing_profile: str = "default"
+
+
+class _LostRace(Exception):
+    def __init__(self, location_id: str, sku: str, quantity: int) -> None:
+        super().__init__(f"{location_id}/{sku}")
+        self.info = {"location_id": location_id, "sku": sku, "quantity": quantity}
+
+
+def order_dict(order: Order) -> dict[str, Any]:
+    """The JSON form of an order: served by the API and carried by order events."""
+    return {
+        "id": order.id,
+        "channel": order.channel,
+        "external_id": order.external_id,
+        "status": order.status,
+        "service_level": order.service_level.value,
+        "ship_to": None
+        if order.ship_to is None
+        else {
+            "latitude": order.ship_to.latitude,
+            "longitude": order.ship_to.longitude,
+            "postal_code": order.ship_to_postal_code,
+            "country": order.ship_to_country,
+        },
+        "pickup_location_id": order.pickup_location_id,
+        "sourcing_profile": order.sourcing_profile,
+        "lines": [
+            {
+                "sku": ln.sku,
+                "quantity": ln.quantity,
+                "allocated": ln.allocated,
+                "backordered": ln.backordered,
+                "cancelled": ln.cancelled,
+                "shipped": ln.shipped,
+            }
+            for ln in order.lines
+        ],
+        "fulfillments": [fulfillment_dict(f) for f in order.fulfillments],
+        "created_at": order.created_at.isoformat(),
+        "updated_at": order.updated_at.isoformat(),
+    }
+
+
+def fulfillment_dict(f: Fulfillment) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "order_id": f.order_id,
+        "location_id": f.location_id,
+        "state": f.state,
+        "lines": [{"sku": ln.sku, "quantity": ln.quantity} for ln in f.lines],
+        "distance_km": None if f.distance_km is None else round(f.distance_km, 3),
+        "estimated_delivery_date": None
+        if f.estimated_delivery_date is None
+        else f.estimated_delivery_date.isoformat(),
+        "carrier": f.carrier,
+        "tracking_number": f.tracking_number,
+        "created_at": f.created_at.isoformat(),
+        "updated_at": f.updated_at.isoformat(),
+    }
+
+
+def refresh_status(order: Order) -> None:
+    order.status = derive_order_status(
+        allocated=sum(ln.allocated for ln in order.lines),
+        backordered=sum(ln.backordered for ln in order.lines),
+        delivered=sum(ln.shipped for ln in order.lines),
+        cancelled=sum(ln.cancelled for ln in order.lines),
+        ordered=sum(ln.quantity for ln in order.lines),
+    ).value
+
+
+def _validate(uow: UnitOfWork, cmd: PlaceOrder) -> sourcing.SourcingProfile:
+    errors: list[FieldError] = []
+    seen: dict[str, int] = {}
+    for i, (sku, _) in enumerate(cmd.lines):
+        if sku in seen:
+            errors.append(
+                FieldError(f"lines[{i}].sku", f"SKU '{sku}' is already on lines[{seen[sku]}]")
+            )
+        seen.setdefault(sku, i)
+    if cmd.service_level is ServiceLevel.PICKUP:
+        if cmd.pickup_location_id is None:
+            errors.append(FieldError("pickup_location_id", "required for pickup orders"))
+        else:
+            loc = uow.locations.get(cmd.pickup_location_id)
+            if loc is None:
+                errors.append(
+                    FieldError("pickup_location_id", f"unknown location '{cmd.pickup_location_id}'")
+                )
+            elif not loc.can_pickup or not loc.active:
+                errors.append(
+                    FieldError(
+                        "pickup_location_id",
+                        f"location '{loc.id}' does not offer pickup"
+                        + ("" if loc.active else " (inactive)"),
+                    )
+                )
+    else:
+        if cmd.ship_to is None:
+            errors.append(FieldError("ship_to", "required for shipped orders"))
+        if cmd.pickup_location_id is not None:
+            errors.append(FieldError("pickup_location_id", "only for service_level 'pickup'"))
+    profile: sourcing.SourcingProfile | None = None
+    try:
+        profile = get_profile(uow, cmd.sourcing_profile)
+    except NotFound:
+        errors.append(
+            FieldError("sourcing_profile", f"unknown sourcing profile '{cmd.sourcing_profile}'")
+        )
+    try:
+        require_known(uow, skus=[(f"lines[{i}].sku", s) for i, (s, _) in enumerate(cmd.lines)])
+    except ValidationFailed as exc:
+        errors += exc.errors
+    if errors or profile is None:
+        raise ValidationFailed("the order cannot be accepted", errors)
+    return profile
+
+
+def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> tuple[Order, bool]:
+    """Capture an order once per (channel, external_id); returns (order, created)."""
+    existing = uow.orders.find_by_external_id(cmd.channel, cmd.external_id)
+    if existing is not None:
+        order_id, request_hash = existing
+        if request_hash != cmd.request_hash:
+            raise Conflict(
+                f"order '{cmd.external_id}' of channel '{cmd.channel}' was already captured "
+                "with a different body"
+            )
+        found = uow.orders.get(order_id)
+        assert found is not None
+        return found, False
+    profile = _validate(uow, cmd)
+    now = utcnow()
+    order = Order(
+        id=new_id("ord"),
+        channel=cmd.channel,
+        external_id=cmd.external_id,
+        status="",
+        service_level=cmd.service_level,
+        lines=[OrderLine(sku, qty, backordered=qty) for sku, qty in cmd.lines],
+        created_at=now,
+        updated_at=now,
+        ship_to=cmd.ship_to,
+        ship_to_postal_code=cmd.ship_to_postal_code,
+        ship_to_country=cmd.ship_to_country,
+        pickup_location_id=cmd.pickup_location_id,
+        sourcing_profile=cmd.sourcing_profile,
+    )
+    fulfillments, trace = allocate(uow, order, profile, cause="order.created")
+    refresh_status(order)
+    uow.orders.add(order, cmd.request_hash)
+    for f in fulfillments:
+        uow.orders.add_fulfillment(f)
+    order.fulfillments = fulfillments
+    uow.orders.add_trace(order.id, 1, trace)
+    data = order_dict(order)
+    uow.emit("order.created", order.id, data)
+    for f in fulfillments:
+        uow.emit("fulfillment.created", order.id, fulfillment_dict(f))
+    return order, True
+
+
+def _candidates(
+    uow: UnitOfWork, demand: dict[str, int], pickup_location_id: str | None
+) -> list[sourcing.Candidate]:
+    positions = uow.stock.for_skus(demand)
+    ids = {p.location_id for p in positions}
+    if pickup_location_id:
+        ids.add(pickup_location_id)
+    locations = uow.locations.get_many(ids)
+    capped = [loc.id for loc in locations.values() if loc.daily_capacity is not None]
+    today = uow.locations.fulfillments_today(capped)
+    available: dict[str, dict[str, int]] = defaultdict(dict)
+    for p in positions:
+        available[p.location_id][p.sku] = p.available
+    return [
+        sourcing.Candidate(loc, available.get(loc.id, {}), today.get(loc.id, 0))
+        for loc in locations.values()
+    ]
+
+
+def allocate(
+    uow: UnitOfWork,
+    order: Order,
+    profile: sourcing.SourcingProfile,
+    *,
+    cause: str,
+    excluded: frozenset[str] = frozenset(),
+) -> tuple[list[Fulfillment], dict[str, Any]]:
+    """Source and reserve the order's backordered units.
+
+    Plans on fresh stock and reserves each (location, sku) with a conditional update in key
+    order. When a reservation loses a race, the round is rolled back to its savepoint and the
+    order is planned again; the last round locks the stock rows first, so it cannot lose.
+    Mutates the order's line counts and returns the new fulfillments and the trace.
+    """
+    demand = {ln.sku: ln.backordered for ln in order.lines if ln.backordered > 0}
+    request = sourcing.SourcingRequest(
+        lines=tuple(demand.items()),
+        service_level=order.service_level,
+        ship_to=order.ship_to,
+        pickup_location_id=order.pickup_location_id,
+        excluded_location_ids=excluded,
+    )
+    attempts: list[dict[str, Any]] = []
+    result: sourcing.SourcingResult | None = None
+    for attempt in range(1, OPTIMISTIC_ATTEMPTS + 2):
+        locked = attempt > OPTIMISTIC_ATTEMPTS
+        if locked:
+            uow.stock.lock_skus(demand)
+        result = sourcing.plan(request, _candidates(uow, demand, order.pickup_location_id), profile)
+        reservations = sorted(
+            (a.location_id, sku, qty) for a in result.plan.allocations for sku, qty in a.lines
+        )
+        try:
+            with uow.savepoint():
+                for loc, sku, qty in reservations:
+                    if not uow.stock.reserve(loc, sku, qty, order.id):
+                        raise _LostRace(loc, sku, qty)
+        except _LostRace as lost:
+            attempts.append({"attempt": attempt, "locked": locked, "lost_race": lost.info})
+            continue
+        attempts.append({"attempt": attempt, "locked": locked, "reserved": len(reservations)})
+        break
+    assert result is not None
+    now = utcnow()
+    fulfillments: list[Fulfillment] = []
+    for a in result.plan.allocations:
+        fulfillments.append(
+            Fulfillment(
+                id=new_id("ful"),
+                order_id=order.id,
+                location_id=a.location_id,
+                state=FulfillmentState.PENDING.value,
+                lines=[FulfillmentLine(sku, qty) for sku, qty in a.lines],
+                distance_km=a.distance_km,
+                estimated_delivery_date=estimate_delivery_date(
+                    now, a.distance_km, order.service_level
+                ),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        for sku, qty in a.lines:
+            line = next(ln for ln in order.lines if ln.sku == sku)
+            line.allocated += qty
+            line.backordered -= qty
+    trace = {**result.trace, "cause": cause, "attempts": attempts}
+    return fulfillments, trace
+
+
+def get_order(uow: UnitOfWork, order_id: str, principal: ApiKey) -> Order:
+    order = uow.orders.get(order_id)
+    if order is None:
+        raise NotFound(f"order '{order_id}' does not exist")
+    check_channel(principal, order.channel)
+    return order
+
+
+def sourcing_trace(uow: UnitOfWork, order_id: str, principal: ApiKey) -> dict[str, Any]:
+    order = get_order(uow, order_id, principal)
+    rounds = uow.orders.traces(order.id)
+    return {
+        "order_id": order.id,
+        "rounds": [
+            {"round": r["round"], "created_at": r["created_at"].isoformat(), **r["trace"]}
+            for r in rounds
+        ],
+    }
+
+
+def cancel_order(
+    uow: UnitOfWork,
+    order_id: str,
+    principal: ApiKey,
+    lines: Sequence[tuple[str, int]] | None = None,
+    reason: str | None = None,
+) -> Order:
+    """Cancel the whole order or some units. Backordered units go first, then reserved ones
+    (newest fulfillment first); shipped units cannot be cancelled."""
+    order = uow.orders.get(order_id, for_update=True)
+    if order is None:
+        raise NotFound(f"order '{order_id}' does not exist")
+    check_channel(principal, order.channel)
+    by_sku = {ln.sku: ln for ln in order.lines}
+    if lines is None:
+        wanted = {ln.sku: ln.allocated + ln.backordered for ln in order.lines}
+        wanted = {s: q for s, q in wanted.items() if q > 0}
+        if not wanted:
+            raise Conflict(f"order '{order.id}' has nothing left to cancel (status {order.status})")
+    else:
+        errors = [
+            FieldError(f"lines[{i}].sku", f"SKU '{s}' is not on this order")
+            for i, (s, _) in enumerate(lines)
+            if s not in by_sku
+        ]
+        if errors:
+            raise ValidationFailed("cannot cancel SKUs the order does not have", errors)
+        wanted = defaultdict(int)
+        for s, q in lines:
+            wanted[s] += q
+        short = [
+            f"{s}: {q} asked, {by_sku[s].allocated + by_sku[s].backordered} open"
+            for s, q in wanted.items()
+            if q > by_sku[s].allocated + by_sku[s].backordered
+        ]
+        if short:
+            raise Conflict("cannot cancel more units than are open: " + "; ".join(short))
+    live = [f for f in order.fulfillments if FulfillmentState(f.state) in HOLDING_STATES]
+    releases: dict[tuple[str, str], int] = defaultdict(int)
+    touched: dict[str, Fulfillment] = {}
+    take_from: dict[str, dict[str, int]] = defaultdict(dict)
+    for sku, qty in wanted.items():
+        line = by_sku[sku]
+        back = min(qty, line.backordered)
+        line.backordered -= back
+        line.cancelled += back
+        rest = qty - back
+        for f in reversed(live):
+            if rest == 0:
+                break
+            fl = next((x for x in f.lines if x.sku == sku), None)
+            if fl is None or fl.quantity == 0:
+                continue
+            take = min(rest, fl.quantity - take_from[f.id].get(sku, 0))
+            if take <= 0:
+                continue
+            take_from[f.id][sku] = take_from[f.id].get(sku, 0) + take
+            releases[(f.location_id, sku)] += take
+            touched[f.id] = f
+            line.allocated -= take
+            line.cancelled += take
+            rest -= take
+    for fid, f in touched.items():
+        taken = take_from[fid]
+        if all(taken.get(x.sku, 0) >= x.quantity for x in f.lines):
+            f.state = move(f.state, FulfillmentState.CANCELLED).value
+        else:
+            f.lines = [
+                FulfillmentLine(x.sku, x.quantity - taken.get(x.sku, 0))
+                for x in f.lines
+                if x.quantity - taken.get(x.sku, 0) > 0
+            ]
+        uow.orders.save_fulfillment(f)
+        uow.emit(
+            "fulfillment.cancelled"
+            if f.state == FulfillmentState.CANCELLED
+            else "fulfillment.updated",
+            order.id,
+            fulfillment_dict(f),
+        )
+    for (loc, sku), qty in sorted(releases.items()):
+        uow.stock.release(loc, sku, qty, "cancel", order.id)
+    refresh_status(order)
+    uow.orders.save_lines(order)
+    data = order_dict(order)
+    data["cancellation"] = {
+        "lines": [{"sku": s, "quantity": q} for s, q in sorted(wanted.items())],
+        "reason": reason,
+    }
+    uow.emit(
+        "order.cancelled" if order.status == "cancelled" else "order.lines_cancelled",
+        order.id,
+        data,
+    )
+    return order
