@@ -37,8 +37,9 @@ def test_an_order_is_created_with_201_and_its_fulfillments(network: TestClient) 
     assert r.status_code == 201
     body = r.json()
     assert body["status"] == "allocated" and body["id"].startswith("ord_")
-    assert body["lines"] == [{"sku": "A", "quantity": 2, "allocated": 2, "backordered": 0,
-                              "cancelled": 0, "shipped": 0}]  # fmt: skip
+    assert body["lines"] == [
+        {"sku": "A", "quantity": 2, "allocated": 2, "backordered": 0, "cancelled": 0, "shipped": 0}
+    ]
     (f,) = body["fulfillments"]
     assert f["location_id"] == "NEWARK" and f["state"] == "pending"
     assert f["estimated_delivery_date"] > body["created_at"][:10]
@@ -153,8 +154,10 @@ def test_unknown_routes_and_ids_are_404_problems(network: TestClient) -> None:
 
 
 def test_orders_list_pages_newest_first_with_a_cursor(network: TestClient) -> None:
-    ids = [network.post("/v1/orders", json=order_body(f"W-{i}", [("A", 1)])).json()["id"]
-           for i in range(5)]  # fmt: skip
+    ids = [
+        network.post("/v1/orders", json=order_body(f"W-{i}", [("A", 1)])).json()["id"]
+        for i in range(5)
+    ]
     page1 = network.get("/v1/orders?limit=3").json()
     page2 = network.get(f"/v1/orders?limit=3&cursor={page1['next_cursor']}").json()
     assert [o["id"] for o in page1["items"] + page2["items"]] == ids[::-1]
@@ -190,8 +193,11 @@ def test_the_event_feed_tells_the_story_in_order(network: TestClient) -> None:
     network.post(f"/v1/orders/{order['id']}/cancel")
     feed = network.get(f"/v1/events?after={start}").json()
     assert [e["type"] for e in feed["items"]] == [
-        "order.created", "fulfillment.created", "fulfillment.cancelled", "order.cancelled",
-    ]  # fmt: skip
+        "order.created",
+        "fulfillment.created",
+        "fulfillment.cancelled",
+        "order.cancelled",
+    ]
     seqs = [e["seq"] for e in feed["items"]]
     assert seqs == sorted(seqs) and feed["next_after"] == seqs[-1]
     assert network.get(f"/v1/events?after={seqs[-1]}").json() == {
@@ -206,8 +212,10 @@ def test_the_sourcing_trace_explains_the_choice(network: TestClient) -> None:
     (round1,) = trace["rounds"]
     assert round1["profile"] == {"name": "default", "version": 0}
     assert {c["location_id"]: c["excluded"] for c in round1["candidates"]} == {
-        "DALLAS": None, "NEWARK": None, "NYC": None,
-    }  # fmt: skip
+        "DALLAS": None,
+        "NEWARK": None,
+        "NYC": None,
+    }
     assert round1["chosen"]["fulfillments"][0]["location_id"] == "DALLAS"
     assert round1["plans"][0]["cost"]["total"] <= round1["plans"][-1]["cost"]["total"]
 

@@ -52,8 +52,15 @@ def test_a_full_snapshot_zeroes_unlisted_skus_of_its_location_only(db: Database)
 def test_a_snapshot_with_one_bad_row_applies_nothing(db: Database) -> None:
     seed_network(db, {("NEWARK", "A"): 4})
     with pytest.raises(ValidationFailed) as err:
-        snapshot(db, [SnapshotRow("NEWARK", "A", 9), SnapshotRow("NEWARK", "NOPE", 1),
-                      SnapshotRow("NOWHERE", "A", 1)], 5)  # fmt: skip
+        snapshot(
+            db,
+            [
+                SnapshotRow("NEWARK", "A", 9),
+                SnapshotRow("NEWARK", "NOPE", 1),
+                SnapshotRow("NOWHERE", "A", 1),
+            ],
+            5,
+        )
     assert {e.field for e in err.value.errors} == {"items[1].sku", "items[2].location_id"}
     assert on_hand(db, "NEWARK", "A") == 4
     assert db.read(lambda uow: uow.locations.last_sequence("NEWARK")) is None

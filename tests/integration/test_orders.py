@@ -107,8 +107,9 @@ def test_unknown_skus_are_all_named_and_nothing_is_stored(db: Database) -> None:
 
 def test_pickup_orders_reserve_only_at_the_pickup_store(db: Database) -> None:
     seed_network(db, {("NEWARK", "A"): 1, ("NYC", "A"): 9}, stores=("NEWARK",))
-    c = cmd("P1", {"A": 2}, service_level=ServiceLevel.PICKUP, ship_to=None,
-            pickup_location_id="NEWARK")  # fmt: skip
+    c = cmd(
+        "P1", {"A": 2}, service_level=ServiceLevel.PICKUP, ship_to=None, pickup_location_id="NEWARK"
+    )
     order, _ = db.write(lambda uow: orders.place_order(uow, c))
     assert [f.location_id for f in order.fulfillments] == ["NEWARK"]
     assert [(ln.allocated, ln.backordered) for ln in order.lines] == [(1, 1)]
