@@ -116,7 +116,7 @@ def demo_load(
         summary = load_demo(Settings(), seed, warehouses, stores, products, orders)
     except OmniorderError as exc:
         raise _fail(exc) from exc
-    out = Console()
+    out = Console(soft_wrap=True)
     out.print(summary.render())
 
 

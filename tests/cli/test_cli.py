@@ -60,3 +60,29 @@ def test_a_location_key_without_locations_is_refused_with_exit_code_2(sqlite_url
 def test_an_unknown_role_is_a_usage_error(sqlite_url: str) -> None:
     result = runner.invoke(app, ["keys", "create", "--role", "root"])
     assert result.exit_code == 2
+
+
+def test_demo_load_fills_the_database_and_prints_a_working_key(sqlite_url: str) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    result = runner.invoke(
+        app, ["demo", "load", "--stores", "10", "--products", "30", "--orders", "8"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "curl" in result.stdout
+    secret = result.stdout.split("admin API key (created now): ")[1].split()[0]
+    engine = make_engine(sqlite_url)
+    db = Database(engine)
+    assert Authenticator(db).authenticate(secret).role.value == "admin"
+    orders, _ = db.read(lambda uow: uow.orders.list_page(50, None))
+    locations, _ = db.read(lambda uow: uow.locations.list_page(50, None))
+    engine.dispose()
+    assert len(orders) == 8 and len(locations) == 14
+    again = runner.invoke(
+        app, ["demo", "load", "--stores", "10", "--products", "30", "--orders", "8"]
+    )
+    assert again.exit_code == 0, again.output  # loading twice replays, it does not duplicate
+
+
+def test_demo_load_refuses_an_unmigrated_database(sqlite_url: str) -> None:
+    result = runner.invoke(app, ["demo", "load"])
+    assert result.exit_code == 6

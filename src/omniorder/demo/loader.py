@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass, field
 from functools import partial
 
-from omniorder.demo.network import build_network, generate_orders
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -17,6 +16,7 @@ from omniorder.config import Settings
 from omniorder.db.engine import make_engine
 from omniorder.db.migrate import is_up_to_date
 from omniorder.db.uow import UnitOfWork
+from omniorder.demo.network import build_network, generate_orders
 from omniorder.domain.errors import DatabaseNotMigrated
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.model import Location, LocationType, Product, Role, ServiceLevel

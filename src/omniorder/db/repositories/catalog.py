@@ -130,7 +130,7 @@ class LocationRepository:
             .where(f.c.location_id.in_(ids), f.c.created_at >= start)
             .group_by(f.c.location_id)
         )
-        return {loc: int(n) for loc, n in self.conn.execute(q).tuples()}
+        return {str(row[0]): int(row[1]) for row in self.conn.execute(q)}
 
 
 def _product(row: Any) -> Product:
