@@ -240,3 +240,73 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ok"}
     assert "omniorder_request_seconds" in client.get("/metrics").text
+
+
+def _state(client: TestClient) -> tuple[Any, ...]:
+    positions = client.get("/v1/inventory?limit=500").json()["items"]
+    orders = client.get("/v1/orders?limit=500").json()["items"]
+    events = client.get("/v1/events?limit=500").json()["next_after"]
+    ledger = client.get("/v1/inventory/NEWARK/A/ledger?limit=500").json()["items"]
+    return positions, orders, events, ledger
+
+
+def test_failed_requests_change_nothing(network: TestClient) -> None:
+    network.post("/v1/orders", json=order_body("W-K", [("A", 1)]))
+    network.post(
+        "/v1/inventory/snapshots",
+        json={"items": [], "sequence": 9, "mode": "full", "location_id": "NYC"},
+    )
+    before = _state(network)
+    bad: list[tuple[str, str, Any, int]] = [
+        ("POST", "/v1/orders", order_body("W-X", [("A", 1), ("NOPE", 1)]), 422),
+        ("POST", "/v1/orders", order_body("W-K", [("A", 2)]), 409),
+        (
+            "POST",
+            "/v1/orders",
+            {**order_body("W-Y", [("A", 1)]), "ship_to": {"postal_code": "00000"}},
+            422,
+        ),
+        (
+            "POST",
+            "/v1/inventory/snapshots",
+            {
+                "items": [
+                    {"location_id": "NEWARK", "sku": "A", "on_hand": 1},
+                    {"location_id": "NEWARK", "sku": "NOPE", "on_hand": 1},
+                ]
+            },
+            422,
+        ),
+        (
+            "POST",
+            "/v1/inventory/snapshots",
+            {"items": [{"location_id": "NYC", "sku": "A", "on_hand": 1}], "sequence": 8},
+            409,
+        ),
+        (
+            "POST",
+            "/v1/inventory/adjustments",
+            {"location_id": "NEWARK", "sku": "A", "delta": -100, "reason": "count"},
+            409,
+        ),
+        ("PUT", "/v1/inventory/NEWARK/A", {"on_hand": -1}, 422),
+        ("PUT", "/v1/inventory/NEWARK/A", {"on_hand": "5"}, 422),
+        (
+            "PUT",
+            "/v1/locations/NEWARK",
+            {"name": "x", "type": "moon", "latitude": 0, "longitude": 0},
+            422,
+        ),
+        ("POST", "/v1/orders/ord_0000000000aaaaaaaaaaaaaaaa/cancel", None, 404),
+        ("GET", "/v1/orders?staus=allocated", None, 422),
+    ]
+    for method, path, body, status in bad:
+        assert_problem(network.request(method, path, json=body), status)
+    big = b'{"items": [' + b" " * (1024 * 1024) + b"]}"
+    assert_problem(
+        network.post(
+            "/v1/inventory/snapshots", content=big, headers={"Content-Type": "application/json"}
+        ),
+        413,
+    )
+    assert _state(network) == before

@@ -7,10 +7,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 
 from omniorder import __version__, metrics
 from omniorder.api import problems
+from omniorder.api.deps import reject_unknown_query
 from omniorder.api.middleware import BodyLimit
 from omniorder.api.routers import catalog, inventory, orders, system
 from omniorder.api.schemas import Problem
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         lifespan=lifespan,
         openapi_url="/openapi.json",
         docs_url="/docs",
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state.settings = settings
     app.state.db = db

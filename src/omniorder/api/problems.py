@@ -74,6 +74,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # The framework could not read the body (not JSON, wrong encoding, …): it is
+            # the request's content that is wrong, reported like any validation problem.
+            errors = [FieldError("body", f"unreadable request body: {exc.detail}")]
+            return problem(422, "Validation failed", errors[0].message, "validation", errors)
         titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
         title = titles.get(exc.status_code, "HTTP error")
         return problem(exc.status_code, title, str(exc.detail), title.lower().replace(" ", "-"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StrictBool, StringConstraints, model_validator
 
 from omniorder.domain.model import LocationType, Role, ServiceLevel
 
@@ -13,14 +13,18 @@ ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
 Identifier = Annotated[
     str, StringConstraints(pattern=ID_PATTERN, min_length=1, max_length=64, strict=True)
 ]
-Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
-Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
-Money = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, strict=True)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, strict=True)]
+Money = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False, strict=True)]
 Quantity = Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
 Count = Annotated[int, Field(ge=0, le=1_000_000_000, strict=True)]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 T = TypeVar("T")
+
+
+class Input(BaseModel):
+    """Request bodies. Scalars use strict types: "0" is not 0 and 0 is not false."""
 
 
 class Problem(BaseModel):
@@ -44,49 +48,53 @@ class Page(BaseModel, Generic[T]):
 
 
 # -- catalog -------------------------------------------------------------------------------
-class LocationIn(BaseModel):
+class LocationIn(Input):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     type: LocationType
     latitude: Latitude
     longitude: Longitude
     country: Country | None = None
     postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
-    can_ship: bool = True
-    can_pickup: bool = False
+    can_ship: StrictBool = True
+    can_pickup: StrictBool = False
     daily_capacity: Count | None = Field(
         default=None, description="Fulfillments per day; null = unlimited."
     )
     handling_cost: Money = Field(default=0.0, description="Extra cost per fulfillment here.")
-    priority: Annotated[int, Field(ge=-1_000_000, le=1_000_000)] = Field(
+    priority: Annotated[int, Field(ge=-1_000_000, le=1_000_000, strict=True)] = Field(
         default=0, description="Higher is preferred on ties."
     )
-    active: bool = True
+    active: StrictBool = True
 
 
 class LocationOut(LocationIn):
     id: str
 
 
-class ProductIn(BaseModel):
+class ProductIn(Input):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    weight_kg: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] | None = None
+    weight_kg: (
+        Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False, strict=True)] | None
+    ) = None
 
 
 class ProductOut(ProductIn):
     sku: str
 
 
-class ProfileIn(BaseModel):
+class ProfileIn(Input):
     shipment_cost: Money = 8.759
     unit_cost: Money = 0.423
     unit_km_cost: Money = 0.000336
     backorder_penalty: Money = 40.0
-    max_distance_km: Annotated[float, Field(gt=0, le=50_000, allow_inf_nan=False)] | None = None
+    max_distance_km: (
+        Annotated[float, Field(gt=0, le=50_000, allow_inf_nan=False, strict=True)] | None
+    ) = None
     location_types: list[LocationType] = Field(
         default_factory=lambda: list(LocationType), min_length=1, max_length=4
     )
-    allow_split: bool = True
-    max_fulfillments: Annotated[int, Field(ge=1, le=500)] | None = None
+    allow_split: StrictBool = True
+    max_fulfillments: Annotated[int, Field(ge=1, le=500, strict=True)] | None = None
 
 
 class ProfileOut(ProfileIn):
@@ -95,7 +103,7 @@ class ProfileOut(ProfileIn):
 
 
 # -- inventory -----------------------------------------------------------------------------
-class PositionIn(BaseModel):
+class PositionIn(Input):
     on_hand: Count
     safety_stock: Count | None = None
 
@@ -109,16 +117,16 @@ class PositionOut(BaseModel):
     available: int
 
 
-class SnapshotItem(BaseModel):
+class SnapshotItem(Input):
     location_id: Identifier
     sku: Identifier
     on_hand: Count
     safety_stock: Count | None = None
 
 
-class SnapshotIn(BaseModel):
+class SnapshotIn(Input):
     items: list[SnapshotItem] = Field(max_length=10_000)
-    sequence: Annotated[int, Field(ge=0, le=2**62)] | None = Field(
+    sequence: Annotated[int, Field(ge=0, le=2**62, strict=True)] | None = Field(
         default=None,
         description="Per-location feed sequence: a snapshot older than the last applied one "
         "for any of its locations is refused with 409.",
@@ -144,7 +152,7 @@ class SnapshotOut(BaseModel):
     sequence: int | None
 
 
-class AdjustmentIn(BaseModel):
+class AdjustmentIn(Input):
     location_id: Identifier
     sku: Identifier
     delta: Annotated[int, Field(ge=-1_000_000_000, le=1_000_000_000, strict=True)]
@@ -187,12 +195,12 @@ class AvailabilityOut(BaseModel):
 
 
 # -- orders --------------------------------------------------------------------------------
-class LineIn(BaseModel):
+class LineIn(Input):
     sku: Identifier
     quantity: Quantity
 
 
-class ShipTo(BaseModel):
+class ShipTo(Input):
     latitude: Latitude | None = None
     longitude: Longitude | None = None
     postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
@@ -207,7 +215,7 @@ class ShipTo(BaseModel):
         return self
 
 
-class OrderIn(BaseModel):
+class OrderIn(Input):
     channel: Identifier
     external_id: Identifier
     lines: list[LineIn] = Field(min_length=1, max_length=500)
@@ -267,7 +275,7 @@ class OrderOut(BaseModel):
     updated_at: datetime
 
 
-class CancelIn(BaseModel):
+class CancelIn(Input):
     lines: list[LineIn] | None = Field(default=None, min_length=1, max_length=500)
     reason: Annotated[str, StringConstraints(max_length=200)] | None = None
 
@@ -290,7 +298,7 @@ class EventsOut(BaseModel):
     next_after: int
 
 
-class ApiKeyIn(BaseModel):
+class ApiKeyIn(Input):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     role: Role
     location_ids: list[Identifier] | None = Field(default=None, max_length=10_000)

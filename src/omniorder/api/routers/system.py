@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import StringConstraints
 from sqlalchemy import text
 
 from omniorder import metrics
@@ -34,7 +35,10 @@ def list_events(
     db: DatabaseDep,
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    type: Annotated[list[str] | None, Query(max_length=50)] = None,
+    type: Annotated[
+        list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_.]{0,59}$")]] | None,
+        Query(max_length=50, description="Only events of these types, e.g. order.created."),
+    ] = None,
 ) -> JSONResponse:
     events = db.read(lambda uow: uow.events.after(after, limit, type))
     return JSONResponse(
