@@ -7,6 +7,7 @@ import pytest
 from omniorder.domain.errors import Conflict, StaleSequence, ValidationFailed
 from omniorder.services import inventory, orders
 from omniorder.services.database import Database
+from omniorder.services.events import feed
 from omniorder.services.inventory import SnapshotRow
 from tests.factories import seed_network
 from tests.integration.helpers import assert_books_balance
@@ -78,7 +79,7 @@ def test_a_snapshot_keeps_reservations_and_may_show_a_shortage(db: Database) -> 
     snapshot(db, [SnapshotRow("NEWARK", "A", 2)], None)
     pos = db.read(lambda uow: uow.stock.get("NEWARK", "A"))
     assert pos is not None and (pos.on_hand, pos.reserved, pos.available) == (2, 4, 0)
-    types = [e.type for e in db.read(lambda uow: uow.events.after(0, 500))]
+    types = [e.type for e in feed(db, 0, 500)]
     assert "inventory.shortage" in types
     assert_books_balance(db)
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
 
-from omniorder import __version__, metrics
+from omniorder import __version__
 from omniorder.api import problems
 from omniorder.api.deps import reject_unknown_query
-from omniorder.api.middleware import BodyLimit
+from omniorder.api.middleware import BodyLimit, RequestMetrics
 from omniorder.api.routers import catalog, inventory, orders, system
 from omniorder.api.schemas import Problem
 from omniorder.config import Settings
@@ -63,19 +62,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.include_router(system.router, prefix="/v1")
     app.include_router(system.ops)
 
-    @app.middleware("http")
-    async def _timing(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.REQUEST_SECONDS.labels(request.method, path, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-        return response
-
+    app.add_middleware(RequestMetrics)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     original_openapi = app.openapi
 

@@ -1,10 +1,13 @@
-"""ASGI middleware: request body size limit (413 before the body is read whole)."""
+"""ASGI middleware: request body size limit (413 before the body is read whole), metrics."""
 
 from __future__ import annotations
 
 import json
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from omniorder import metrics
 
 
 class BodyLimit:
@@ -75,3 +78,31 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+class RequestMetrics:
+    """Request latency per route and status into Prometheus (plain ASGI: no per-request task)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            metrics.REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(
+                time.perf_counter() - started
+            )

@@ -2,6 +2,124 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import make_url
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: print and record results.")
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@bench_app.command("http")
+def bench_http(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Database (default OMNIORDER_BENCH_DATABASE_URL or local PostgreSQL)."),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Server worker processes.")] = 2,
+    clients: Annotated[int, typer.Option(min=1, max=512, help="Concurrent clients.")] = 16,
+    duration: Annotated[float, typer.Option(min=0.5, help="Measured seconds.")] = 20.0,
+    warmup: Annotated[float, typer.Option(min=0, help="Seconds before measuring.")] = 3.0,
+    port: Annotated[int | None, typer.Option(help="Server port (default: a free one).")] = None,
+    pgbench: Annotated[bool, typer.Option(help="Measure pgbench TPC-B alongside.")] = True,
+    output: Annotated[Path | None, typer.Option(help="Result JSON file.")] = None,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Serve the API with N workers, place orders from M clients for T seconds, and print
+    orders/s with latency percentiles next to pgbench on the same PostgreSQL."""
+    from omniorder.bench import http
+    from omniorder.bench.common import default_output, machine, write_result
+    from omniorder.bench.pgbench import run_pgbench
+
+    console = Console()
+    url = database_url or os.environ.get("OMNIORDER_BENCH_DATABASE_URL") or DEFAULT_PG
+    backend = make_url(url).get_backend_name()
+    console.print(f"preparing a fresh {backend} database with the demo network …")
+    bench_url = http.bench_database_url(url)
+    net = http.load_network(bench_url, seed)
+    pool = http.order_pool(net, 2000, seed + 1)
+    server = http.Server(bench_url, workers, port or http.free_port())
+    try:
+        server.wait_ready()
+        with http.new_progress() as progress:
+            load = asyncio.run(
+                http.drive(server.base, server.key, pool, clients, warmup, duration, progress)
+            )
+    except RuntimeError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        server.stop()
+    summary = load.summary()
+    statuses = http.order_statuses(bench_url)
+    reference: dict[str, Any] | None = None
+    if pgbench and backend == "postgresql":
+        console.print(f"pgbench TPC-B, {clients} clients, {duration:.0f} s …")
+        try:
+            pg = run_pgbench(url, clients, max(1, round(duration)))
+            reference = {"tps": pg.tps, "latency_ms": pg.latency_ms, "scale": pg.scale}
+        except (RuntimeError, OSError) as exc:
+            console.print(f"[yellow]pgbench skipped:[/yellow] {exc}")
+    result = {
+        "benchmark": "http",
+        "database": backend,
+        "workers": workers,
+        "clients": clients,
+        "warmup_seconds": warmup,
+        "warehouse_stock_factor": http.WAREHOUSE_STOCK_FACTOR,
+        **summary,
+        "order_statuses": statuses,
+        "pgbench": reference,
+        "ratio_to_pgbench": None
+        if reference is None
+        else round(summary["orders_per_second"] / reference["tps"], 3),
+        "machine": machine(),
+    }
+    path = write_result(output or default_output("http", backend), result)
+    _print(console, result)
+    console.print(f"recorded in {path}")
+    if load.errors:
+        console.print(f"[red]{load.errors} requests failed[/red]")
+        raise typer.Exit(1)
+
+
+def _print(console: Console, r: dict[str, Any]) -> None:
+    table = Table(
+        title=f"omniorder bench http — {r['database']}, {r['workers']} workers, "
+        f"{r['clients']} clients"
+    )
+    table.add_column("system")
+    for col in ("per second", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"):
+        table.add_column(col, justify="right")
+    lat = r["latency_ms"]
+    table.add_row(
+        "omniorder POST /v1/orders",
+        f"{r['orders_per_second']:.1f}",
+        f"{lat['p50']:.1f}",
+        f"{lat['p95']:.1f}",
+        f"{lat['p99']:.1f}",
+        f"{lat['max']:.1f}",
+        str(r["errors"]),
+    )
+    if r["pgbench"]:
+        pg = r["pgbench"]
+        table.add_row(
+            "pgbench TPC-B (same server)",
+            f"{pg['tps']:.1f}",
+            "",
+            "",
+            "",
+            f"avg {pg['latency_ms']:.1f}",
+            "",
+        )
+        table.add_row(
+            "ratio omniorder / pgbench", f"{r['ratio_to_pgbench']:.3f}", "", "", "", "", ""
+        )
+    console.print(table)
+    console.print(f"orders by status: {r['order_statuses']}")

@@ -24,7 +24,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         url,
         pool_size=pool_size,
         max_overflow=pool_size * 2,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per transaction; recycled connections and the
+        # one-retry in Database.write cover servers that restart.
         pool_recycle=1800,
     )
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -204,12 +205,20 @@ sourcing_traces = Table(
 outbox = Table(
     "outbox",
     metadata,
-    Column("seq", SeqInt, primary_key=True, autoincrement=True),
+    Column("id", SeqInt, primary_key=True, autoincrement=True),
+    # Feed position, assigned after commit by the sequencer (see db/repositories/events.py).
+    Column("seq", BigInteger, unique=True),
     Column("type", String(60), nullable=False),
     Column("aggregate_id", String(200)),
     Column("data", JSON, nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),
-    Index("ix_outbox_aggregate", "aggregate_id", "seq"),
+    Index("ix_outbox_aggregate", "aggregate_id", "id"),
+    Index(
+        "ix_outbox_unsequenced",
+        "id",
+        postgresql_where=text("seq IS NULL"),
+        sqlite_where=text("seq IS NULL"),
+    ),
 )
 
 idempotency_keys = Table(

@@ -22,11 +22,40 @@ import zipcodes
 from omniorder.domain.geo import GeoPoint, haversine_km
 
 MIN_CITIES = 20
-_CATEGORIES = ("Crew Sweater", "Chino", "Rain Jacket", "Trail Runner", "Oxford Shirt", "Beanie",
-               "Tote Bag", "Water Bottle", "Desk Lamp", "Throw Blanket", "Coffee Mug", "Backpack",
-               "Hoodie", "Polo", "Sneaker", "Scarf", "Wallet", "Sunglasses")  # fmt: skip
-_ADJECTIVES = ("Merino", "Classic", "Organic", "Recycled", "Heritage", "Everyday", "Alpine",
-               "Coastal", "Urban", "Linen", "Canvas", "Vintage")  # fmt: skip
+_CATEGORIES = (
+    "Crew Sweater",
+    "Chino",
+    "Rain Jacket",
+    "Trail Runner",
+    "Oxford Shirt",
+    "Beanie",
+    "Tote Bag",
+    "Water Bottle",
+    "Desk Lamp",
+    "Throw Blanket",
+    "Coffee Mug",
+    "Backpack",
+    "Hoodie",
+    "Polo",
+    "Sneaker",
+    "Scarf",
+    "Wallet",
+    "Sunglasses",
+)
+_ADJECTIVES = (
+    "Merino",
+    "Classic",
+    "Organic",
+    "Recycled",
+    "Heritage",
+    "Everyday",
+    "Alpine",
+    "Coastal",
+    "Urban",
+    "Linen",
+    "Canvas",
+    "Vintage",
+)
 _VARIANTS = ("XS", "S", "M", "L", "XL", "Navy", "Black", "Olive", "Sand", "Grey")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,13 +185,15 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> tuple[Order, bool]:
         pickup_location_id=cmd.pickup_location_id,
         sourcing_profile=cmd.sourcing_profile,
     )
-    fulfillments, trace = allocate(uow, order, profile, cause="order.created")
-    refresh_status(order)
-    uow.orders.add(order, cmd.request_hash)
-    for f in fulfillments:
-        uow.orders.add_fulfillment(f)
+
+    def persist(fulfillments: list[Fulfillment], trace: dict[str, Any]) -> None:
+        refresh_status(order)
+        uow.orders.add(order, cmd.request_hash)
+        uow.orders.add_fulfillments(fulfillments)
+        uow.orders.add_trace(order.id, 1, trace)
+
+    fulfillments, _ = allocate(uow, order, profile, cause="order.created", persist=persist)
     order.fulfillments = fulfillments
-    uow.orders.add_trace(order.id, 1, trace)
     data = order_dict(order)
     uow.emit("order.created", order.id, data)
     for f in fulfillments:
@@ -202,11 +204,9 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> tuple[Order, bool]:
 def _candidates(
     uow: UnitOfWork, demand: dict[str, int], pickup_location_id: str | None
 ) -> list[sourcing.Candidate]:
-    positions = uow.stock.for_skus(demand)
-    ids = {p.location_id for p in positions}
-    if pickup_location_id:
-        ids.add(pickup_location_id)
-    locations = uow.locations.get_many(ids)
+    positions, locations = uow.stock.with_locations(demand)
+    if pickup_location_id and pickup_location_id not in locations:
+        locations.update(uow.locations.get_many([pickup_location_id]))
     capped = [loc.id for loc in locations.values() if loc.daily_capacity is not None]
     today = uow.locations.fulfillments_today(capped)
     available: dict[str, dict[str, int]] = defaultdict(dict)
@@ -218,22 +218,29 @@ def _candidates(
     ]
 
 
+Persist = Callable[[list[Fulfillment], dict[str, Any]], None]
+
+
 def allocate(
     uow: UnitOfWork,
     order: Order,
     profile: sourcing.SourcingProfile,
     *,
     cause: str,
+    persist: Persist,
     excluded: frozenset[str] = frozenset(),
 ) -> tuple[list[Fulfillment], dict[str, Any]]:
     """Source and reserve the order's backordered units.
 
-    Plans on fresh stock and reserves each (location, sku) with a conditional update in key
-    order. When a reservation loses a race, the round is rolled back to its savepoint and the
-    order is planned again; the last round locks the stock rows first, so it cannot lose.
-    Mutates the order's line counts and returns the new fulfillments and the trace.
+    Each round plans on fresh stock, lets ``persist`` write what the plan implies (order,
+    fulfillments, trace) and then reserves each (location, sku) with a conditional update in
+    key order, all inside a savepoint. The reservations come last so that the hot stock rows
+    stay locked only from the reservation to the commit. When a reservation loses its race
+    the round is rolled back whole and the order planned again; the last round locks the
+    stock rows first, so it cannot lose. Mutates the order's line counts.
     """
     demand = {ln.sku: ln.backordered for ln in order.lines if ln.backordered > 0}
+    before = [(ln.allocated, ln.backordered) for ln in order.lines]
     request = sourcing.SourcingRequest(
         lines=tuple(demand.items()),
         service_level=order.service_level,
@@ -242,30 +249,38 @@ def allocate(
         excluded_location_ids=excluded,
     )
     attempts: list[dict[str, Any]] = []
-    result: sourcing.SourcingResult | None = None
     for attempt in range(1, OPTIMISTIC_ATTEMPTS + 2):
         locked = attempt > OPTIMISTIC_ATTEMPTS
         if locked:
             uow.stock.lock_skus(demand)
         result = sourcing.plan(request, _candidates(uow, demand, order.pickup_location_id), profile)
-        reservations = sorted(
+        for ln, (allocated, backordered) in zip(order.lines, before, strict=True):
+            ln.allocated, ln.backordered = allocated, backordered
+        fulfillments = _fulfillments(order, result.plan)
+        reservations = [
             (a.location_id, sku, qty) for a in result.plan.allocations for sku, qty in a.lines
-        )
+        ]
+        done = {"attempt": attempt, "locked": locked, "reserved": len(reservations)}
+        trace = {**result.trace, "cause": cause, "attempts": [*attempts, done]}
         try:
             with uow.savepoint():
-                for loc, sku, qty in reservations:
-                    if not uow.stock.reserve(loc, sku, qty, order.id):
-                        raise _LostRace(loc, sku, qty)
-        except _LostRace as lost:
-            attempts.append({"attempt": attempt, "locked": locked, "lost_race": lost.info})
+                persist(fulfillments, trace)
+                lost = uow.stock.reserve_all(reservations, order.id)
+                if lost is not None:
+                    raise _LostRace(*lost)
+        except _LostRace as race:
+            attempts.append({"attempt": attempt, "locked": locked, "lost_race": race.info})
             continue
-        attempts.append({"attempt": attempt, "locked": locked, "reserved": len(reservations)})
-        break
-    assert result is not None
+        return fulfillments, trace
+    raise AssertionError("the locked round cannot lose a race")  # pragma: no cover
+
+
+def _fulfillments(order: Order, plan: sourcing.Plan) -> list[Fulfillment]:
+    """The fulfillments a plan implies; moves the planned units from backordered to allocated."""
     now = utcnow()
-    fulfillments: list[Fulfillment] = []
-    for a in result.plan.allocations:
-        fulfillments.append(
+    out: list[Fulfillment] = []
+    for a in plan.allocations:
+        out.append(
             Fulfillment(
                 id=new_id("ful"),
                 order_id=order.id,
@@ -284,8 +299,7 @@ def allocate(
             line = next(ln for ln in order.lines if ln.sku == sku)
             line.allocated += qty
             line.backordered -= qty
-    trace = {**result.trace, "cause": cause, "attempts": attempts}
-    return fulfillments, trace
+    return out
 
 
 def get_order(uow: UnitOfWork, order_id: str, principal: ApiKey) -> Order:

@@ -18,6 +18,7 @@ from omniorder.db.migrate import is_up_to_date
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.domain.model import Role
 from omniorder.services import keys
+from omniorder.services.events import feed as event_feed
 
 router = APIRouter()
 ops = APIRouter(tags=["operations"])
@@ -40,7 +41,7 @@ def list_events(
         Query(max_length=50, description="Only events of these types, e.g. order.created."),
     ] = None,
 ) -> JSONResponse:
-    events = db.read(lambda uow: uow.events.after(after, limit, type))
+    events = event_feed(db, after, limit, type)
     return JSONResponse(
         {
             "items": [

@@ -28,7 +28,7 @@ _LOCATION_FIELDS = (
 )
 
 
-def _location(row: Any) -> Location:
+def location_from_row(row: Any) -> Location:
     return Location(
         id=row.id,
         name=row.name,
@@ -52,14 +52,14 @@ class LocationRepository:
 
     def get(self, location_id: str) -> Location | None:
         row = self.conn.execute(select(t.locations).where(t.locations.c.id == location_id)).first()
-        return None if row is None else _location(row)
+        return None if row is None else location_from_row(row)
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Location]:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
         rows = self.conn.execute(select(t.locations).where(t.locations.c.id.in_(wanted)))
-        return {r.id: _location(r) for r in rows}
+        return {r.id: location_from_row(r) for r in rows}
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = sorted(set(ids))
@@ -93,7 +93,7 @@ class LocationRepository:
             q = q.where(t.locations.c.type == type_)
         if active is not None:
             q = q.where(t.locations.c.active == active)
-        rows = [_location(r) for r in self.conn.execute(q)]
+        rows = [location_from_row(r) for r in self.conn.execute(q)]
         return page(rows, limit, lambda loc: loc.id)
 
     def last_sequence(self, location_id: str) -> int | None:

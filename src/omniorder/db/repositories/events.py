@@ -1,4 +1,11 @@
-"""The outbox: events written in the same transaction as the change they describe."""
+"""The outbox: events written in the same transaction as the change they describe.
+
+Writers insert events without a feed position, so no writer ever waits for another's commit.
+The sequencer (:meth:`EventRepository.sequence`) gives committed, not yet numbered events the
+next positions, in insertion order, under a lock held only by sequencers. A transaction still
+in flight is invisible to it, so its events are numbered after it commits, above every number
+handed out before: a reader that has seen position N never misses an event numbered below N.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, bindparam, func, select, text
 
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc
 
-# Any constant works; it only has to be the same for every writer of the outbox.
-OUTBOX_LOCK_KEY = 0x6F6D6E69  # "omni"
+# Any constant works; it only has to be the same for every sequencer.
+SEQUENCER_LOCK_KEY = 0x6F6D6E69  # "omni"
+o = t.outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,35 +37,39 @@ class EventRepository:
         self.conn = conn
 
     def append(self, events: list[dict[str, Any]]) -> None:
-        """Insert events. On PostgreSQL a transaction-scoped advisory lock serialises writers
-        from here to commit, so sequence order is commit order and a reader of ``after=N``
-        never skips an event that commits later with a smaller number. SQLite writers are
-        serialised by the database lock already."""
-        if not events:
-            return
+        if events:
+            self.conn.execute(o.insert(), events)
+
+    def sequence(self) -> int:
+        """Number the committed events that have no feed position yet; returns how many."""
         if self.conn.dialect.name == "postgresql":
-            self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": OUTBOX_LOCK_KEY})
-        self.conn.execute(t.outbox.insert(), events)
+            self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQUENCER_LOCK_KEY})
+        pending = list(
+            self.conn.execute(select(o.c.id).where(o.c.seq.is_(None)).order_by(o.c.id)).scalars()
+        )
+        if not pending:
+            return 0
+        top = int(self.conn.execute(select(func.coalesce(func.max(o.c.seq), 0))).scalar_one())
+        self.conn.execute(
+            o.update().where(o.c.id == bindparam("b_id")).values(seq=bindparam("b_seq")),
+            [{"b_id": event_id, "b_seq": top + i} for i, event_id in enumerate(pending, 1)],
+        )
+        return len(pending)
 
     def after(self, seq: int, limit: int, types: list[str] | None = None) -> list[StoredEvent]:
-        o = t.outbox
+        """Numbered events after ``seq`` (run :meth:`sequence` first to include new ones)."""
         q = select(o).where(o.c.seq > seq).order_by(o.c.seq).limit(limit)
         if types:
             q = q.where(o.c.type.in_(types))
-        return [
-            StoredEvent(r.seq, r.type, r.aggregate_id, r.data, as_utc(r.occurred_at))
-            for r in self.conn.execute(q)
-        ]
+        return [_event(r) for r in self.conn.execute(q)]
 
     def for_aggregate(self, aggregate_id: str) -> list[StoredEvent]:
-        o = t.outbox
-        q = select(o).where(o.c.aggregate_id == aggregate_id).order_by(o.c.seq)
-        return [
-            StoredEvent(r.seq, r.type, r.aggregate_id, r.data, as_utc(r.occurred_at))
-            for r in self.conn.execute(q)
-        ]
+        q = select(o).where(o.c.aggregate_id == aggregate_id).order_by(o.c.id)
+        return [_event(r) for r in self.conn.execute(q)]
 
-    def last_seq(self) -> int:
-        return int(
-            self.conn.execute(select(func.coalesce(func.max(t.outbox.c.seq), 0))).scalar_one()
-        )
+    def count(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(o)).scalar_one())
+
+
+def _event(r: Any) -> StoredEvent:
+    return StoredEvent(r.seq or 0, r.type, r.aggregate_id, r.data, as_utc(r.occurred_at))

@@ -213,22 +213,34 @@ class OrderRepository:
                 )
             )
 
-    def add_fulfillment(self, f: Fulfillment) -> None:
+    def add_fulfillments(self, fulfillments: Sequence[Fulfillment]) -> None:
+        if not fulfillments:
+            return
         self.conn.execute(
-            t.fulfillments.insert().values(
-                id=f.id,
-                order_id=f.order_id,
-                location_id=f.location_id,
-                state=f.state,
-                distance_km=f.distance_km,
-                estimated_delivery_date=f.estimated_delivery_date,
-                created_at=f.created_at,
-                updated_at=f.updated_at,
-            )
+            t.fulfillments.insert(),
+            [
+                {
+                    "id": f.id,
+                    "order_id": f.order_id,
+                    "location_id": f.location_id,
+                    "state": f.state,
+                    "distance_km": f.distance_km,
+                    "estimated_delivery_date": f.estimated_delivery_date,
+                    "carrier": f.carrier,
+                    "tracking_number": f.tracking_number,
+                    "created_at": f.created_at,
+                    "updated_at": f.updated_at,
+                }
+                for f in fulfillments
+            ],
         )
         self.conn.execute(
             t.fulfillment_lines.insert(),
-            [{"fulfillment_id": f.id, "sku": ln.sku, "quantity": ln.quantity} for ln in f.lines],
+            [
+                {"fulfillment_id": f.id, "sku": ln.sku, "quantity": ln.quantity}
+                for f in fulfillments
+                for ln in f.lines
+            ],
         )
 
     def save_fulfillment(self, f: Fulfillment) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, select, tuple_
@@ -17,7 +18,8 @@ from sqlalchemy import Connection, and_, bindparam, func, select, tuple_
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc, utcnow
 from omniorder.db.repositories._util import bad_cursor, decode_cursor, encode_cursor, insert_for
-from omniorder.domain.model import StockPosition
+from omniorder.db.repositories.catalog import location_from_row
+from omniorder.domain.model import Location, StockPosition
 
 s = t.stock
 
@@ -50,6 +52,31 @@ class StockRepository:
         q = select(s).where(s.c.location_id == location_id, s.c.sku == sku)
         row = self.conn.execute(q).first()
         return None if row is None else _position(row)
+
+    def with_locations(
+        self, skus: Iterable[str]
+    ) -> tuple[list[StockPosition], dict[str, Location]]:
+        """Positions of these SKUs and the locations holding them, in one query."""
+        wanted = sorted(set(skus))
+        if not wanted:
+            return [], {}
+        lc = t.locations
+        q = (
+            select(s, *[c.label(f"loc_{c.name}") for c in lc.c])
+            .join(lc, lc.c.id == s.c.location_id)
+            .where(s.c.sku.in_(wanted))
+            .order_by(s.c.location_id, s.c.sku)
+        )
+        positions: list[StockPosition] = []
+        locations: dict[str, Location] = {}
+        for row in self.conn.execute(q):
+            positions.append(_position(row))
+            if row.location_id not in locations:
+                m = row._mapping
+                locations[row.location_id] = location_from_row(
+                    SimpleNamespace(**{c.name: m[f"loc_{c.name}"] for c in lc.c})
+                )
+        return positions, locations
 
     def for_skus(self, skus: Iterable[str]) -> list[StockPosition]:
         wanted = sorted(set(skus))
@@ -160,23 +187,31 @@ class StockRepository:
             now = utcnow()
             self.conn.execute(t.ledger.insert(), [{**e, "created_at": now} for e in entries])
 
-    def reserve(self, location_id: str, sku: str, qty: int, reference: str) -> bool:
-        """Reserve ``qty`` units if they are available right now; False if the race was lost."""
-        stmt = (
-            s.update()
-            .where(
-                s.c.location_id == location_id,
-                s.c.sku == sku,
-                s.c.on_hand - s.c.reserved - s.c.safety_stock >= qty,
+    def reserve_all(
+        self, reservations: Sequence[tuple[str, str, int]], reference: str
+    ) -> tuple[str, str, int] | None:
+        """Reserve each (location_id, sku, qty) in key order, only if the units are available
+        right now. Returns the first reservation that lost its race (the caller rolls back),
+        or None when all succeeded; the ledger rows are written together at the end."""
+        entries = []
+        now = utcnow()
+        for location_id, sku, qty in sorted(reservations):
+            stmt = (
+                s.update()
+                .where(
+                    s.c.location_id == location_id,
+                    s.c.sku == sku,
+                    s.c.on_hand - s.c.reserved - s.c.safety_stock >= qty,
+                )
+                .values(reserved=s.c.reserved + qty, updated_at=now)
+                .returning(s.c.on_hand, s.c.reserved)
             )
-            .values(reserved=s.c.reserved + qty, updated_at=utcnow())
-            .returning(s.c.on_hand, s.c.reserved)
-        )
-        row = self.conn.execute(stmt).first()
-        if row is None:
-            return False
-        self._record([_entry(location_id, sku, 0, qty, row, "reserve", reference)])
-        return True
+            row = self.conn.execute(stmt).first()
+            if row is None:
+                return location_id, sku, qty
+            entries.append(_entry(location_id, sku, 0, qty, row, "reserve", reference))
+        self._record(entries)
+        return None
 
     def release(self, location_id: str, sku: str, qty: int, reason: str, reference: str) -> None:
         stmt = (

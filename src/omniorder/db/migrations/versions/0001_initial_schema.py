@@ -111,19 +111,28 @@ def upgrade() -> None:
     op.create_table(
         "outbox",
         sa.Column(
-            "seq",
+            "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             autoincrement=True,
             nullable=False,
         ),
+        sa.Column("seq", sa.BigInteger(), nullable=True),
         sa.Column("type", sa.String(length=60), nullable=False),
         sa.Column("aggregate_id", sa.String(length=200), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("seq", name=op.f("pk_outbox")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+        sa.UniqueConstraint("seq", name=op.f("uq_outbox_seq")),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_aggregate", ["aggregate_id", "seq"], unique=False)
+        batch_op.create_index("ix_outbox_aggregate", ["aggregate_id", "id"], unique=False)
+        batch_op.create_index(
+            "ix_outbox_unsequenced",
+            ["id"],
+            unique=False,
+            postgresql_where=sa.text("seq IS NULL"),
+            sqlite_where=sa.text("seq IS NULL"),
+        )
 
     op.create_table(
         "products",
@@ -280,6 +289,7 @@ def downgrade() -> None:
     op.drop_table("sourcing_profiles")
     op.drop_table("products")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_unsequenced")
         batch_op.drop_index("ix_outbox_aggregate")
 
     op.drop_table("outbox")

@@ -1,0 +1,268 @@
+"""`omniorder bench http`: a real server process under M concurrent clients placing orders.
+
+The database gets a fresh schema (PostgreSQL) or file (SQLite) with the demo network; the
+warehouses' stock is multiplied so that a run measures order capture, not an empty network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from omniorder.bench.common import percentile
+from omniorder.bench.loadgen import Connection
+from omniorder.db import tables as t
+from omniorder.db.engine import make_engine
+from omniorder.db.migrate import upgrade
+from omniorder.db.uow import UnitOfWork
+from omniorder.demo.network import DemoNetwork, build_network, generate_orders
+from omniorder.domain.model import Location, LocationType, Product
+from omniorder.services import catalog, inventory
+from omniorder.services.database import Database
+
+BENCH_SCHEMA = "omniorder_bench"
+WAREHOUSE_STOCK_FACTOR = 100
+
+
+@dataclass(slots=True)
+class LoadResult:
+    requests: int = 0
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    transport_errors: int = 0
+
+    @property
+    def errors(self) -> int:
+        return self.transport_errors + sum(n for s, n in self.statuses.items() if s >= 300)
+
+    def summary(self) -> dict[str, Any]:
+        lat = sorted(self.latencies_ms)
+        return {
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+            "orders_per_second": round(self.requests / self.seconds, 1) if self.seconds else 0.0,
+            "latency_ms": {
+                "p50": round(percentile(lat, 50), 2),
+                "p95": round(percentile(lat, 95), 2),
+                "p99": round(percentile(lat, 99), 2),
+                "max": round(lat[-1], 2) if lat else 0.0,
+            },
+            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+            "errors": self.errors,
+        }
+
+
+def bench_database_url(url: str) -> str:
+    """A URL for an isolated, empty database: a fresh schema, or a fresh SQLite file."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or Path(tempfile.mkdtemp()) / "bench.db")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{BENCH_SCHEMA}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{BENCH_SCHEMA}"'))
+    admin.dispose()
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{BENCH_SCHEMA}"
+
+
+def load_network(url: str, seed: int) -> DemoNetwork:
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        db = Database(engine)
+        net = build_network(seed=seed)
+        kinds = {loc.id: loc.type for loc in net.locations}
+
+        def run(uow: UnitOfWork) -> None:
+            for loc in net.locations:
+                catalog.put_location(
+                    uow,
+                    Location(
+                        id=loc.id,
+                        name=loc.name,
+                        type=LocationType(loc.type),
+                        latitude=loc.latitude,
+                        longitude=loc.longitude,
+                        country=loc.country,
+                        postal_code=loc.postal_code,
+                        can_ship=loc.can_ship,
+                        can_pickup=loc.can_pickup,
+                        daily_capacity=None,
+                        handling_cost=loc.handling_cost,
+                        priority=loc.priority,
+                    ),
+                )
+            for p in net.products:
+                catalog.put_product(uow, Product(p.sku, p.name, p.weight_kg))
+            rows = [
+                inventory.SnapshotRow(
+                    s.location_id,
+                    s.sku,
+                    s.on_hand
+                    * (WAREHOUSE_STOCK_FACTOR if kinds[s.location_id] == "warehouse" else 1),
+                    s.safety_stock,
+                )
+                for s in net.stock
+            ]
+            inventory.apply_snapshot(uow, rows, None)
+
+        db.write(run)
+        return net
+    finally:
+        engine.dispose()
+
+
+def order_statuses(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(t.orders.c.status, func.count()).group_by(t.orders.c.status))
+            return {str(r[0]): int(r[1]) for r in rows}
+    finally:
+        engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`uvicorn omniorder.api.asgi:app` in a child process."""
+
+    def __init__(self, url: str, workers: int, port: int) -> None:
+        self.key = secrets.token_urlsafe(24)
+        self.base = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "OMNIORDER_DATABASE_URL": url, "OMNIORDER_ADMIN_KEY": self.key}
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "omniorder.api.asgi:app",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"the server was not ready within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self) -> str:
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")[-3000:]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log.close()
+
+
+def order_pool(net: DemoNetwork, size: int, seed: int) -> list[dict[str, Any]]:
+    return [o.as_payload() for o in generate_orders(net, size, seed=seed, pickup_share=0.05)]
+
+
+async def drive(
+    base: str,
+    key: str,
+    pool: list[dict[str, Any]],
+    clients: int,
+    warmup: float,
+    duration: float,
+    progress: Progress | None = None,
+) -> LoadResult:
+    """M clients, each on its own keep-alive connection, POST orders back to back. Requests
+    that start during the warm-up are not counted."""
+    result = LoadResult()
+    counter = iter(range(10**9))
+    start = time.monotonic()
+    measure_from = start + warmup
+    stop_at = measure_from + duration
+    run_id = secrets.token_hex(3)
+
+    host, port = base.removeprefix("http://").split(":")
+
+    async def client() -> None:
+        conn = Connection(host, int(port), f"Bearer {key}")
+        try:
+            while (now := time.monotonic()) < stop_at:
+                n = next(counter)
+                body = {**pool[n % len(pool)], "external_id": f"B{run_id}-{n}"}
+                began = time.perf_counter()
+                try:
+                    status, _ = await conn.post("/v1/orders", json.dumps(body).encode())
+                except (OSError, ValueError, asyncio.IncompleteReadError):
+                    status = -1
+                    await conn.close()
+                    conn = Connection(host, int(port), f"Bearer {key}")
+                elapsed = (time.perf_counter() - began) * 1000
+                if now >= measure_from and time.monotonic() <= stop_at:
+                    result.requests += 1
+                    if status < 0:
+                        result.transport_errors += 1
+                    else:
+                        result.statuses[status] += 1
+                        result.latencies_ms.append(elapsed)
+        finally:
+            await conn.close()
+
+    async def tick() -> None:
+        if progress is None:
+            return
+        task = progress.add_task("placing orders", total=warmup + duration)
+        while (now := time.monotonic()) < stop_at:
+            progress.update(task, completed=now - start)
+            await asyncio.sleep(0.25)
+        progress.update(task, completed=warmup + duration)
+
+    await asyncio.gather(tick(), *(client() for _ in range(clients)))
+    result.seconds = duration
+    return result
+
+
+def new_progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn())

@@ -1,0 +1,73 @@
+"""pgbench (TPC-B) against the same PostgreSQL server, as the reference next to our numbers."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+
+BENCH_DB = "omniorder_pgbench"
+
+
+@dataclass(frozen=True, slots=True)
+class PgbenchResult:
+    tps: float
+    latency_ms: float
+    clients: int
+    seconds: int
+    scale: int
+
+
+def _conn_args(url: URL) -> list[str]:
+    args = ["-h", url.host or "127.0.0.1", "-p", str(url.port or 5432)]
+    if url.username:
+        args += ["-U", url.username]
+    return args
+
+
+def run_pgbench(database_url: str, clients: int, seconds: int, scale: int = 10) -> PgbenchResult:
+    """Initialise a scratch database, run TPC-B for ``seconds`` with ``clients``, drop it."""
+    exe = shutil.which("pgbench")
+    if exe is None:
+        raise RuntimeError("pgbench is not installed (Debian: postgresql-client)")
+    url = make_url(database_url)
+    admin = create_engine(
+        url.set(drivername="postgresql+psycopg", query={}), isolation_level="AUTOCOMMIT"
+    )
+    env_password = {"PGPASSWORD": url.password} if url.password else {}
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB}"))
+            conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
+        base = [exe, *_conn_args(url)]
+        subprocess.run(
+            [*base, "-i", "-q", "-s", str(scale), BENCH_DB],
+            check=True,
+            capture_output=True,
+            env={**_env(), **env_password},
+        )
+        run = subprocess.run(
+            [*base, "-c", str(clients), "-j", "2", "-T", str(seconds), BENCH_DB],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**_env(), **env_password},
+        )
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB}"))
+        admin.dispose()
+    tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", run.stdout)
+    lat = re.search(r"latency average = ([0-9.]+) ms", run.stdout)
+    if tps is None or lat is None:
+        raise RuntimeError(f"could not read pgbench output:\n{run.stdout[-2000:]}")
+    return PgbenchResult(float(tps.group(1)), float(lat.group(1)), clients, seconds, scale)
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ)
