@@ -40,8 +40,6 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the HTTP API (docs at /docs). Refuses to start on an unmigrated database."""
-    import uvicorn
-
     from omniorder.db.engine import make_engine
     from omniorder.db.migrate import is_up_to_date
 
@@ -54,14 +52,9 @@ def serve(
     if not migrated:
         console.print("[red]error:[/red] the database is not migrated: run `omniorder db upgrade`")
         raise typer.Exit(6)
-    uvicorn.run(
-        "omniorder.api.asgi:app",
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level=settings.log_level,
-        access_log=False,
-    )
+    from omniorder.serve import serve as run_server
+
+    run_server(host or settings.host, port or settings.port, workers, settings.log_level)
 
 
 @db_app.command("upgrade")
@@ -126,3 +119,7 @@ def main() -> None:
     except OmniorderError as exc:  # pragma: no cover - commands catch their own
         console.print(f"[red]error:[/red] {exc.detail}")
         sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -150,26 +150,28 @@ def free_port() -> int:
 
 
 class Server:
-    """`uvicorn omniorder.api.asgi:app` in a child process."""
+    """`omniorder serve` in a child process."""
 
     def __init__(self, url: str, workers: int, port: int) -> None:
         self.key = secrets.token_urlsafe(24)
         self.base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "OMNIORDER_DATABASE_URL": url, "OMNIORDER_ADMIN_KEY": self.key}
+        env = {
+            **os.environ,
+            "OMNIORDER_DATABASE_URL": url,
+            "OMNIORDER_ADMIN_KEY": self.key,
+            "OMNIORDER_LOG_LEVEL": "warning",
+        }
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "uvicorn",
-                "omniorder.api.asgi:app",
+                "omniorder.cli",
+                "serve",
                 "--port",
                 str(port),
                 "--workers",
                 str(workers),
-                "--no-access-log",
-                "--log-level",
-                "warning",
             ],
             env=env,
             stdout=subprocess.DEVNULL,

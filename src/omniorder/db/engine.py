@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from omniorder.domain.errors import ServiceUnavailable
+
 READONLY = "omniorder_readonly"
+WRITER_WAIT_SECONDS = 30
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -48,11 +52,34 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
+    # SQLite has one writer at a time. Threads of this process queue on a lock before asking
+    # for the database's write lock, instead of sleeping and retrying in SQLite's busy handler,
+    # which under load leaves some writers waiting seconds. Other processes still meet the
+    # busy handler.
+    writer = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Writers take the database write lock up front: no upgrade deadlocks, and a unit of
         # work that reads stock then reserves it sees numbers nobody can change underneath it.
-        readonly = conn.get_execution_options().get(READONLY, False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READONLY, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        if not writer.acquire(timeout=WRITER_WAIT_SECONDS):
+            raise ServiceUnavailable(
+                f"the database stayed busy for {WRITER_WAIT_SECONDS} s; try again"
+            )
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writer.release()
+            raise
+        conn.info["omniorder_writer"] = True
 
+    def _on_end(conn: Any) -> None:
+        if conn.info.pop("omniorder_writer", False):
+            writer.release()
+
+    event.listen(engine, "commit", _on_end)
+    event.listen(engine, "rollback", _on_end)
     return engine
