@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -188,3 +189,24 @@ def test_every_unit_is_allocated_or_backordered_and_no_location_gives_more_than_
     for sku in back:
         assert given_units.get(sku, 0) == min(demand[sku], sum(s.get(sku, 0) for s in stocks))
     assert plan(ship(demand), candidates, PROFILE).plan == result.plan  # deterministic
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    demand=st.dictionaries(st.sampled_from(["A", "B"]), st.integers(1, 4), min_size=1),
+    stocks=st.lists(stock_maps, min_size=1, max_size=5),
+    handling=st.lists(st.floats(0, 5), min_size=5, max_size=5),
+)
+def test_when_one_location_can_fill_the_order_the_cheapest_such_location_is_chosen(
+    demand: dict[str, int], stocks: list[dict[str, int]], handling: list[float]
+) -> None:
+    ids = list(PLACES)
+    candidates = [cand(ids[i], s, handling_cost=handling[i]) for i, s in enumerate(stocks)]
+    full = [c for c in candidates if all(c.available.get(k, 0) >= q for k, q in demand.items())]
+    result = plan(ship(demand), candidates, PROFILE)
+    if not full:
+        return
+    costs = {c.location.id: plan(ship(demand), [c], PROFILE).plan.cost.total for c in full}
+    assert len(result.plan.allocations) == 1
+    assert result.plan.cost.total == pytest.approx(min(costs.values()))
+    assert result.plan.backordered == ()

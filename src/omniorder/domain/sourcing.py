@@ -306,6 +306,18 @@ def plan(
     target = sum(min(q, sum(e.supply.get(s, 0) for e in eligible)) for s, q in demand.items())
     compared: list[tuple[tuple[int, int, float, int, float], Plan]] = []
     method = "fewest-locations:exact"
+    whole = [e for e in eligible if target > 0 and sum(e.supply.values()) == target]
+    if whole:
+        # One location can give everything that can be given: no split can beat it (fewer
+        # locations ranks before cost). Rank these alone; build only the plans shown.
+        whole.sort(key=lambda e: _single_key(e, target, profile))
+        compared = [
+            (key, p)
+            for p, key in (_build_plan([e], demand, profile) for e in whole[:TRACE_PLAN_LIMIT])
+        ]
+        return _result(
+            profile, method, demand, trace_candidates, eligible, compared, len(whole), started
+        )
     max_k = min(3, len(eligible)) if limit is None else min(3, limit, len(eligible))
     for k in range(1, max_k + 1):
         if math.comb(len(eligible), k) > MAX_EXACT_COMBINATIONS:
@@ -325,6 +337,35 @@ def plan(
         p, key = _build_plan([], demand, profile)
         compared.append((key, p))
     compared.sort(key=lambda kp: kp[0])
+    return _result(
+        profile, method, demand, trace_candidates, eligible, compared, len(compared), started
+    )
+
+
+def _single_key(
+    e: _Eligible, units: int, prof: SourcingProfile
+) -> tuple[int, int, float, int, float]:
+    """The ranking key _build_plan gives a one-location plan of ``units`` units."""
+    cost = CostTerms(
+        shipments=prof.shipment_cost,
+        handling=e.location.handling_cost,
+        units=prof.unit_cost * units,
+        distance=prof.unit_km_cost * (units * e.unit_km),
+        backorder=prof.backorder_penalty * 0,
+    )
+    return (-units, 1, round(cost.total, 9), -e.location.priority, e.unit_km)
+
+
+def _result(
+    profile: SourcingProfile,
+    method: str,
+    demand: dict[str, int],
+    trace_candidates: list[dict[str, Any]],
+    eligible: list[_Eligible],
+    compared: list[tuple[tuple[int, int, float, int, float], Plan]],
+    plans_compared: int,
+    started: float,
+) -> SourcingResult:
     chosen = compared[0][1]
     trace: dict[str, Any] = {
         "profile": {"name": profile.name, "version": profile.version},
@@ -333,7 +374,7 @@ def plan(
         "candidates_total": len(trace_candidates),
         "candidates": trace_candidates[:TRACE_CANDIDATE_LIMIT],
         "eligible": len(eligible),
-        "plans_compared": len(compared),
+        "plans_compared": plans_compared,
         "plans": [p.as_dict() for _, p in compared[:TRACE_PLAN_LIMIT]],
         "chosen": chosen.as_dict(),
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -12,7 +12,7 @@ from omniorder.db.clock import utcnow
 from omniorder.db.repositories._util import decode_cursor, insert_for, page
 from omniorder.domain.model import Location, LocationType, Product
 
-_LOCATION_FIELDS = (
+LOCATION_FIELDS = (
     "name",
     "type",
     "latitude",
@@ -26,6 +26,13 @@ _LOCATION_FIELDS = (
     "priority",
     "active",
 )
+
+
+def location_from_values(location_id: str, values: Sequence[Any]) -> Location:
+    """A location from the values of LOCATION_FIELDS, in that order."""
+    data = dict(zip(LOCATION_FIELDS, values, strict=True))
+    data["type"] = LocationType(data["type"])
+    return Location(id=location_id, **data)
 
 
 def location_from_row(row: Any) -> Location:
@@ -71,7 +78,7 @@ class LocationRepository:
     def put(self, loc: Location) -> bool:
         """Create or replace; returns True when created."""
         now = utcnow()
-        values = {f: getattr(loc, f) for f in _LOCATION_FIELDS}
+        values = {f: getattr(loc, f) for f in LOCATION_FIELDS}
         values["type"] = loc.type.value
         stmt = insert_for(self.conn, t.locations).values(
             id=loc.id, created_at=now, updated_at=now, **values

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, select, tuple_
@@ -18,7 +17,7 @@ from sqlalchemy import Connection, and_, bindparam, func, select, tuple_
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc, utcnow
 from omniorder.db.repositories._util import bad_cursor, decode_cursor, encode_cursor, insert_for
-from omniorder.db.repositories.catalog import location_from_row
+from omniorder.db.repositories.catalog import LOCATION_FIELDS, location_from_values
 from omniorder.domain.model import Location, StockPosition
 
 s = t.stock
@@ -56,13 +55,15 @@ class StockRepository:
     def with_locations(
         self, skus: Iterable[str]
     ) -> tuple[list[StockPosition], dict[str, Location]]:
-        """Positions of these SKUs and the locations holding them, in one query."""
+        """Positions of these SKUs and the locations holding them, in one query (only the
+        columns sourcing needs)."""
         wanted = sorted(set(skus))
         if not wanted:
             return [], {}
         lc = t.locations
+        loc_cols = [lc.c[name] for name in LOCATION_FIELDS]
         q = (
-            select(s, *[c.label(f"loc_{c.name}") for c in lc.c])
+            select(s.c.location_id, s.c.sku, s.c.on_hand, s.c.reserved, s.c.safety_stock, *loc_cols)
             .join(lc, lc.c.id == s.c.location_id)
             .where(s.c.sku.in_(wanted))
             .order_by(s.c.location_id, s.c.sku)
@@ -70,12 +71,10 @@ class StockRepository:
         positions: list[StockPosition] = []
         locations: dict[str, Location] = {}
         for row in self.conn.execute(q):
-            positions.append(_position(row))
-            if row.location_id not in locations:
-                m = row._mapping
-                locations[row.location_id] = location_from_row(
-                    SimpleNamespace(**{c.name: m[f"loc_{c.name}"] for c in lc.c})
-                )
+            loc_id = row[0]
+            positions.append(StockPosition(loc_id, row[1], row[2], row[3], row[4]))
+            if loc_id not in locations:
+                locations[loc_id] = location_from_values(loc_id, row[5:])
         return positions, locations
 
     def for_skus(self, skus: Iterable[str]) -> list[StockPosition]:
