@@ -30,10 +30,8 @@ from omniorder.bench.loadgen import Connection
 from omniorder.db import tables as t
 from omniorder.db.engine import make_engine
 from omniorder.db.migrate import upgrade
-from omniorder.db.uow import UnitOfWork
+from omniorder.demo.loader import store_network
 from omniorder.demo.network import DemoNetwork, build_network, generate_orders
-from omniorder.domain.model import Location, LocationType, Product
-from omniorder.services import catalog, inventory
 from omniorder.services.database import Database
 
 BENCH_SCHEMA = "omniorder_bench"
@@ -92,42 +90,7 @@ def load_network(url: str, seed: int) -> DemoNetwork:
         upgrade(engine)
         db = Database(engine)
         net = build_network(seed=seed)
-        kinds = {loc.id: loc.type for loc in net.locations}
-
-        def run(uow: UnitOfWork) -> None:
-            for loc in net.locations:
-                catalog.put_location(
-                    uow,
-                    Location(
-                        id=loc.id,
-                        name=loc.name,
-                        type=LocationType(loc.type),
-                        latitude=loc.latitude,
-                        longitude=loc.longitude,
-                        country=loc.country,
-                        postal_code=loc.postal_code,
-                        can_ship=loc.can_ship,
-                        can_pickup=loc.can_pickup,
-                        daily_capacity=None,
-                        handling_cost=loc.handling_cost,
-                        priority=loc.priority,
-                    ),
-                )
-            for p in net.products:
-                catalog.put_product(uow, Product(p.sku, p.name, p.weight_kg))
-            rows = [
-                inventory.SnapshotRow(
-                    s.location_id,
-                    s.sku,
-                    s.on_hand
-                    * (WAREHOUSE_STOCK_FACTOR if kinds[s.location_id] == "warehouse" else 1),
-                    s.safety_stock,
-                )
-                for s in net.stock
-            ]
-            inventory.apply_snapshot(uow, rows, None)
-
-        db.write(run)
+        store_network(db, net, WAREHOUSE_STOCK_FACTOR, capacities=False)
         return net
     finally:
         engine.dispose()

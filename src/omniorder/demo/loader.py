@@ -10,16 +10,15 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from omniorder.api.deps import request_hash
+from omniorder.api.routers.orders import order_command
 from omniorder.api.schemas import OrderIn
 from omniorder.config import Settings
 from omniorder.db.engine import make_engine
 from omniorder.db.migrate import is_up_to_date
 from omniorder.db.uow import UnitOfWork
-from omniorder.demo.network import build_network, generate_orders
+from omniorder.demo.network import DemoNetwork, build_network, generate_orders
 from omniorder.domain.errors import DatabaseNotMigrated
-from omniorder.domain.geo import GeoPoint
-from omniorder.domain.model import Location, LocationType, Product, Role, ServiceLevel
+from omniorder.domain.model import Location, LocationType, Product, Role
 from omniorder.services import catalog, inventory, orders
 from omniorder.services.database import Database
 from omniorder.services.keys import create_key, ensure_env_admin_key
@@ -69,6 +68,48 @@ class DemoSummary:
         return Group(table, *lines)
 
 
+def store_network(
+    db: Database, net: DemoNetwork, warehouse_stock_factor: int = 1, capacities: bool = True
+) -> None:
+    """Write a demo network's locations, products and stock in one transaction.
+
+    ``warehouse_stock_factor`` multiplies warehouse stock (benchmarks use it so that a run
+    does not just drain the network); ``capacities=False`` drops daily capacity limits."""
+
+    def run(uow: UnitOfWork) -> None:
+        for loc in net.locations:
+            location = Location(
+                id=loc.id,
+                name=loc.name,
+                type=LocationType(loc.type),
+                latitude=loc.latitude,
+                longitude=loc.longitude,
+                country=loc.country,
+                postal_code=loc.postal_code,
+                can_ship=loc.can_ship,
+                can_pickup=loc.can_pickup,
+                daily_capacity=loc.daily_capacity if capacities else None,
+                handling_cost=loc.handling_cost,
+                priority=loc.priority,
+            )
+            catalog.put_location(uow, location)
+        for p in net.products:
+            catalog.put_product(uow, Product(p.sku, p.name, p.weight_kg))
+        kinds = {loc.id: loc.type for loc in net.locations}
+        rows = [
+            inventory.SnapshotRow(
+                s.location_id,
+                s.sku,
+                s.on_hand * (warehouse_stock_factor if kinds[s.location_id] == "warehouse" else 1),
+                s.safety_stock,
+            )
+            for s in net.stock
+        ]
+        inventory.apply_snapshot(uow, rows, None)
+
+    db.write(run)
+
+
 def load_demo(
     settings: Settings,
     seed: int = 7,
@@ -83,47 +124,10 @@ def load_demo(
             raise DatabaseNotMigrated("the database is not migrated: run `omniorder db upgrade`")
         db = Database(engine)
         net = build_network(seed=seed, warehouses=warehouses, stores=stores, products=products)
-        for loc in net.locations:
-            location = Location(
-                id=loc.id,
-                name=loc.name,
-                type=LocationType(loc.type),
-                latitude=loc.latitude,
-                longitude=loc.longitude,
-                country=loc.country,
-                postal_code=loc.postal_code,
-                can_ship=loc.can_ship,
-                can_pickup=loc.can_pickup,
-                daily_capacity=loc.daily_capacity,
-                handling_cost=loc.handling_cost,
-                priority=loc.priority,
-            )
-            db.write(partial(catalog.put_location, loc=location))
-
-        def put_products(uow: UnitOfWork) -> None:
-            for p in net.products:
-                catalog.put_product(uow, Product(p.sku, p.name, p.weight_kg))
-
-        db.write(put_products)
-        rows = [
-            inventory.SnapshotRow(s.location_id, s.sku, s.on_hand, s.safety_stock)
-            for s in net.stock
-        ]
-        db.write(lambda uow: inventory.apply_snapshot(uow, rows, None))
+        store_network(db, net)
         counts: dict[str, int] = {}
         for demo_order in generate_orders(net, sample_orders, seed=seed + 1):
-            body = OrderIn.model_validate(demo_order.as_payload())
-            cmd = orders.PlaceOrder(
-                channel=body.channel,
-                external_id=body.external_id,
-                lines=tuple((ln.sku, ln.quantity) for ln in body.lines),
-                service_level=ServiceLevel(body.service_level),
-                request_hash=request_hash("POST", "/v1/orders", body),
-                ship_to=None
-                if demo_order.ship_to is None
-                else GeoPoint(demo_order.ship_to[0], demo_order.ship_to[1]),
-                pickup_location_id=body.pickup_location_id,
-            )
+            cmd = order_command(OrderIn.model_validate(demo_order.as_payload()))
             order, _ = db.write(partial(orders.place_order, cmd=cmd))
             counts[order.status] = counts.get(order.status, 0) + 1
         summary = DemoSummary(

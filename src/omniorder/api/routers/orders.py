@@ -30,7 +30,8 @@ Cursor = Annotated[str | None, Query(max_length=512)]
 OrderActor = Annotated[ApiKey, Depends(require(Role.CHANNEL))]
 
 
-def _command(body: OrderIn) -> orders.PlaceOrder:
+def order_command(body: OrderIn) -> orders.PlaceOrder:
+    """The capture command for a validated order body (ship-to resolved, request fingerprinted)."""
     ship_to = None
     if body.ship_to is not None and body.service_level is not ServiceLevel.PICKUP:
         ship_to = resolve_ship_to(
@@ -74,7 +75,7 @@ def post_order(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     check_channel(principal, body.channel)
-    cmd = _command(body)
+    cmd = order_command(body)
 
     def render_result(result: tuple[Order, bool]) -> tuple[int, dict[str, object]]:
         order, created = result
