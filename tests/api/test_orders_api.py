@@ -150,6 +150,8 @@ def test_missing_and_unknown_keys_get_401(network: TestClient) -> None:
 def test_unknown_routes_and_ids_are_404_problems(network: TestClient) -> None:
     assert_problem(network.get("/v1/nothing-here"), 404)
     assert_problem(network.get("/v1/orders/ord_0000000000aaaaaaaaaaaaaaaa"), 404)
+    assert_problem(network.get("/v1/orders/W-1001"), 404)
+    assert_problem(network.post("/v1/orders/nope/cancel"), 404)
     assert_problem(network.get("/v1/locations/NOPE"), 404)
 
 

@@ -15,7 +15,7 @@ from omniorder.api.deps import (
     request_hash,
     require,
 )
-from omniorder.api.schemas import CancelIn, OrderIn, OrderOut, Page, SourcingTraceOut
+from omniorder.api.schemas import ID_PATTERN, CancelIn, OrderIn, OrderOut, Page, SourcingTraceOut
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.domain.model import Order, Role, ServiceLevel
 from omniorder.domain.states import OrderStatus
@@ -24,7 +24,7 @@ from omniorder.services.access import check_channel, visible_channel
 from omniorder.services.geocode import resolve_ship_to
 
 router = APIRouter(tags=["orders"])
-OrderIdPath = Annotated[str, Path(pattern=r"^ord_[0-9a-z]{26}$")]
+OrderIdPath = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=512)]
 OrderActor = Annotated[ApiKey, Depends(require(Role.CHANNEL))]
