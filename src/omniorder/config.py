@@ -22,4 +22,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    request_threads: int = Field(
+        default=4, ge=1, le=1000, description="Requests a worker process runs at once."
+    )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 
 from omniorder import __version__
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         if check_migrations and not is_up_to_date(engine):
             raise DatabaseNotMigrated("the database is not migrated: run `omniorder db upgrade`")
         if settings.admin_key is not None:
