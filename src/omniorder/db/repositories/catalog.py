@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from omniorder.db import tables as t
 from omniorder.db.clock import utcnow
@@ -144,6 +144,10 @@ def _product(row: Any) -> Product:
     return Product(sku=row.sku, name=row.name, weight_kg=row.weight_kg)
 
 
+_SKUS_IN = select(t.products.c.sku).where(t.products.c.sku.in_(bindparam("b_skus", expanding=True)))
+_PROFILE = select(t.sourcing_profiles).where(t.sourcing_profiles.c.name == bindparam("b_name"))
+
+
 class ProductRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -156,9 +160,7 @@ class ProductRepository:
         wanted = sorted(set(skus))
         found: set[str] = set()
         for i in range(0, len(wanted), 900):
-            chunk = wanted[i : i + 900]
-            q = select(t.products.c.sku).where(t.products.c.sku.in_(chunk))
-            found.update(self.conn.execute(q).scalars())
+            found.update(self.conn.execute(_SKUS_IN, {"b_skus": wanted[i : i + 900]}).scalars())
         return found
 
     def put(self, product: Product) -> bool:
@@ -186,8 +188,7 @@ class ProfileRepository:
         self.conn = conn
 
     def get(self, name: str) -> tuple[int, dict[str, Any]] | None:
-        q = select(t.sourcing_profiles).where(t.sourcing_profiles.c.name == name)
-        row = self.conn.execute(q).first()
+        row = self.conn.execute(_PROFILE, {"b_name": name}).first()
         return None if row is None else (row.version, dict(row.rules))
 
     def put(self, name: str, rules: dict[str, Any]) -> tuple[int, bool]:

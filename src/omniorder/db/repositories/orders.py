@@ -6,13 +6,21 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc, utcnow
 from omniorder.db.repositories._util import decode_cursor, page
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.model import Fulfillment, FulfillmentLine, Order, OrderLine, ServiceLevel
+
+# Hot-path statements, built once: each call then only binds values.
+_BY_EXTERNAL_ID = select(t.orders.c.id, t.orders.c.request_hash).where(
+    t.orders.c.channel == bindparam("b_channel"),
+    t.orders.c.external_id == bindparam("b_external_id"),
+)
+_INSERT_ORDER = t.orders.insert()
+_INSERT_TRACE = t.sourcing_traces.insert()
 
 
 class OrderRepository:
@@ -22,11 +30,9 @@ class OrderRepository:
     # -- reads -------------------------------------------------------------------------------
     def find_by_external_id(self, channel: str, external_id: str) -> tuple[str, str] | None:
         """(order id, request hash) of the order a channel captured under ``external_id``."""
-        o = t.orders
-        q = select(o.c.id, o.c.request_hash).where(
-            o.c.channel == channel, o.c.external_id == external_id
-        )
-        row = self.conn.execute(q).first()
+        row = self.conn.execute(
+            _BY_EXTERNAL_ID, {"b_channel": channel, "b_external_id": external_id}
+        ).first()
         return None if row is None else (row.id, row.request_hash)
 
     def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
@@ -157,22 +163,23 @@ class OrderRepository:
     # -- writes ------------------------------------------------------------------------------
     def add(self, order: Order, request_hash: str) -> None:
         self.conn.execute(
-            t.orders.insert().values(
-                id=order.id,
-                channel=order.channel,
-                external_id=order.external_id,
-                status=order.status,
-                service_level=order.service_level.value,
-                ship_to_latitude=order.ship_to.latitude if order.ship_to else None,
-                ship_to_longitude=order.ship_to.longitude if order.ship_to else None,
-                ship_to_postal_code=order.ship_to_postal_code,
-                ship_to_country=order.ship_to_country,
-                pickup_location_id=order.pickup_location_id,
-                sourcing_profile=order.sourcing_profile,
-                request_hash=request_hash,
-                created_at=order.created_at,
-                updated_at=order.updated_at,
-            )
+            _INSERT_ORDER,
+            {
+                "id": order.id,
+                "channel": order.channel,
+                "external_id": order.external_id,
+                "status": order.status,
+                "service_level": order.service_level.value,
+                "ship_to_latitude": order.ship_to.latitude if order.ship_to else None,
+                "ship_to_longitude": order.ship_to.longitude if order.ship_to else None,
+                "ship_to_postal_code": order.ship_to_postal_code,
+                "ship_to_country": order.ship_to_country,
+                "pickup_location_id": order.pickup_location_id,
+                "sourcing_profile": order.sourcing_profile,
+                "request_hash": request_hash,
+                "created_at": order.created_at,
+                "updated_at": order.updated_at,
+            },
         )
         self.conn.execute(
             t.order_lines.insert(),
@@ -264,9 +271,8 @@ class OrderRepository:
 
     def add_trace(self, order_id: str, round_: int, trace: dict[str, Any]) -> None:
         self.conn.execute(
-            t.sourcing_traces.insert().values(
-                order_id=order_id, round=round_, trace=trace, created_at=utcnow()
-            )
+            _INSERT_TRACE,
+            {"order_id": order_id, "round": round_, "trace": trace, "created_at": utcnow()},
         )
 
     def next_trace_round(self, order_id: str) -> int:

@@ -22,6 +22,31 @@ from omniorder.domain.model import Location, StockPosition
 
 s = t.stock
 
+# Hot-path statements, built once: each call then only binds values.
+_RESERVE = (
+    s.update()
+    .where(
+        s.c.location_id == bindparam("b_loc"),
+        s.c.sku == bindparam("b_sku"),
+        s.c.on_hand - s.c.reserved - s.c.safety_stock >= bindparam("b_qty"),
+    )
+    .values(reserved=s.c.reserved + bindparam("b_qty"), updated_at=bindparam("b_now"))
+    .returning(s.c.on_hand, s.c.reserved)
+)
+_WITH_LOCATIONS = (
+    select(
+        s.c.location_id,
+        s.c.sku,
+        s.c.on_hand,
+        s.c.reserved,
+        s.c.safety_stock,
+        *[t.locations.c[name] for name in LOCATION_FIELDS],
+    )
+    .join(t.locations, t.locations.c.id == s.c.location_id)
+    .where(s.c.sku.in_(bindparam("b_skus", expanding=True)))
+    .order_by(s.c.location_id, s.c.sku)
+)
+
 
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
@@ -60,17 +85,9 @@ class StockRepository:
         wanted = sorted(set(skus))
         if not wanted:
             return [], {}
-        lc = t.locations
-        loc_cols = [lc.c[name] for name in LOCATION_FIELDS]
-        q = (
-            select(s.c.location_id, s.c.sku, s.c.on_hand, s.c.reserved, s.c.safety_stock, *loc_cols)
-            .join(lc, lc.c.id == s.c.location_id)
-            .where(s.c.sku.in_(wanted))
-            .order_by(s.c.location_id, s.c.sku)
-        )
         positions: list[StockPosition] = []
         locations: dict[str, Location] = {}
-        for row in self.conn.execute(q):
+        for row in self.conn.execute(_WITH_LOCATIONS, {"b_skus": wanted}):
             loc_id = row[0]
             positions.append(StockPosition(loc_id, row[1], row[2], row[3], row[4]))
             if loc_id not in locations:
@@ -195,17 +212,8 @@ class StockRepository:
         entries = []
         now = utcnow()
         for location_id, sku, qty in sorted(reservations):
-            stmt = (
-                s.update()
-                .where(
-                    s.c.location_id == location_id,
-                    s.c.sku == sku,
-                    s.c.on_hand - s.c.reserved - s.c.safety_stock >= qty,
-                )
-                .values(reserved=s.c.reserved + qty, updated_at=now)
-                .returning(s.c.on_hand, s.c.reserved)
-            )
-            row = self.conn.execute(stmt).first()
+            params = {"b_loc": location_id, "b_sku": sku, "b_qty": qty, "b_now": now}
+            row = self.conn.execute(_RESERVE, params).first()
             if row is None:
                 return location_id, sku, qty
             entries.append(_entry(location_id, sku, 0, qty, row, "reserve", reference))
