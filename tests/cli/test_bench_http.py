@@ -9,6 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from omniorder.bench.common import percentile
+from omniorder.bench.http import bench_database_url
+from omniorder.bench.pgbench import parse_pgbench
 from omniorder.cli import app
 
 pytestmark = pytest.mark.slow
@@ -50,3 +52,23 @@ def test_percentiles_use_the_nearest_rank() -> None:
         100.0,
     )
     assert percentile([], 50) == 0.0
+
+
+def test_pgbench_reports_of_old_and_new_releases_are_read() -> None:
+    new = "latency average = 4.986 ms\ntps = 3186.584985 (without initial connection time)\n"
+    old = (
+        "latency average = 12.1 ms\ntps = 812.5 (including connections establishing)\n"
+        "tps = 820.25 (excluding connections establishing)\n"
+    )
+    assert parse_pgbench(new) == (3186.584985, 4.986)
+    assert parse_pgbench(old) == (820.25, 12.1)
+    with pytest.raises(RuntimeError):
+        parse_pgbench("FATAL: no such database")
+
+
+def test_the_benchmark_never_touches_a_named_sqlite_file(tmp_path: Path) -> None:
+    precious = tmp_path / "omniorder.db"
+    precious.write_bytes(b"not to be touched")
+    url = bench_database_url(f"sqlite:///{precious}")
+    assert str(precious) not in url
+    assert precious.read_bytes() == b"not to be touched"

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: print and record results.")
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -41,8 +42,15 @@ def bench_http(
     url = database_url or os.environ.get("OMNIORDER_BENCH_DATABASE_URL") or DEFAULT_PG
     backend = make_url(url).get_backend_name()
     console.print(f"preparing a fresh {backend} database with the demo network …")
-    bench_url = http.bench_database_url(url)
-    net = http.load_network(bench_url, seed)
+    try:
+        bench_url = http.bench_database_url(url)
+        net = http.load_network(bench_url, seed)
+    except SQLAlchemyError as exc:
+        console.print(
+            f"[red]error:[/red] cannot prepare the database: {type(exc).__name__}: "
+            f"{str(exc.orig if hasattr(exc, 'orig') else exc).strip().splitlines()[0]}"
+        )
+        raise typer.Exit(1) from exc
     pool = http.order_pool(net, 2000, seed + 1)
     server = http.Server(bench_url, workers, port or http.free_port())
     try:
@@ -69,6 +77,8 @@ def bench_http(
     result = {
         "benchmark": "http",
         "database": backend,
+        "database_url": make_url(url).render_as_string(hide_password=True),
+        "seed": seed,
         "workers": workers,
         "clients": clients,
         "warmup_seconds": warmup,

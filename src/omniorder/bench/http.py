@@ -68,18 +68,18 @@ class LoadResult:
 
 
 def bench_database_url(url: str) -> str:
-    """A URL for an isolated, empty database: a fresh schema, or a fresh SQLite file."""
+    """A URL for an isolated, empty database: a fresh schema on PostgreSQL, or a new SQLite
+    file in a new temporary folder (a file named in ``url`` is never touched)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        path = Path(parsed.database or Path(tempfile.mkdtemp()) / "bench.db")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}"
+        return f"sqlite:///{Path(tempfile.mkdtemp(prefix='omniorder-bench-')) / 'bench.db'}"
     admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{BENCH_SCHEMA}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{BENCH_SCHEMA}"'))
-    admin.dispose()
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{BENCH_SCHEMA}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{BENCH_SCHEMA}"'))
+    finally:
+        admin.dispose()
     sep = "&" if "?" in url else "?"
     return f"{url}{sep}options=-csearch_path%3D{BENCH_SCHEMA}"
 

@@ -62,11 +62,18 @@ def run_pgbench(database_url: str, clients: int, seconds: int, scale: int = 10) 
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB}"))
         admin.dispose()
-    tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", run.stdout)
-    lat = re.search(r"latency average = ([0-9.]+) ms", run.stdout)
+    tps, latency = parse_pgbench(run.stdout)
+    return PgbenchResult(tps, latency, clients, seconds, scale)
+
+
+def parse_pgbench(stdout: str) -> tuple[float, float]:
+    """(tps, average latency ms) from pgbench's report. PostgreSQL 14+ says "without initial
+    connection time", older releases "excluding connections establishing"."""
+    tps = re.search(r"tps = ([0-9.]+) \((?:without initial|excluding) connection", stdout)
+    lat = re.search(r"latency average = ([0-9.]+) ms", stdout)
     if tps is None or lat is None:
-        raise RuntimeError(f"could not read pgbench output:\n{run.stdout[-2000:]}")
-    return PgbenchResult(float(tps.group(1)), float(lat.group(1)), clients, seconds, scale)
+        raise RuntimeError(f"could not read pgbench output:\n{stdout[-2000:]}")
+    return float(tps.group(1)), float(lat.group(1))
 
 
 def _env() -> dict[str, str]:
