@@ -115,3 +115,22 @@ def test_the_ledger_pages_with_a_cursor(db: Database) -> None:
     rest, end = db.read(lambda uow: uow.stock.ledger("NEWARK", "A", 3, cursor))
     assert len(first) == 3 and len(rest) == 2 and end is None
     assert [e.on_hand_after for e in first + rest] == [1, 2, 3, 4, 5]
+
+
+def test_a_product_seen_only_by_a_rolled_back_transaction_is_not_remembered(db: Database) -> None:
+    from omniorder.domain.model import Product
+    from omniorder.services import catalog
+
+    def create_then_fail(uow: object) -> None:
+        from omniorder.db.uow import UnitOfWork
+
+        assert isinstance(uow, UnitOfWork)
+        catalog.put_product(uow, Product("GHOST", "ghost"))
+        assert uow.products.existing_skus(["GHOST"]) == {"GHOST"}
+        raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        db.write(create_then_fail)
+    assert db.read(lambda uow: uow.products.existing_skus(["GHOST"])) == set()
+    with pytest.raises(ValidationFailed):
+        db.write(lambda uow: inventory.put_position(uow, "NOWHERE", "GHOST", 1, None))

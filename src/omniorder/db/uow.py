@@ -82,6 +82,7 @@ class UnitOfWork:
         self._pending = []
         self._tx.commit()
         self._committed = True
+        self.products.committed()
 
     def rollback(self) -> None:
         self._pending = []

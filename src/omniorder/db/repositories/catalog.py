@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, Engine, bindparam, func, select
 
 from omniorder.db import tables as t
 from omniorder.db.clock import utcnow
@@ -144,6 +145,7 @@ def _product(row: Any) -> Product:
     return Product(sku=row.sku, name=row.name, weight_kg=row.weight_kg)
 
 
+_KNOWN_SKUS: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
 _SKUS_IN = select(t.products.c.sku).where(t.products.c.sku.in_(bindparam("b_skus", expanding=True)))
 _PROFILE = select(t.sourcing_profiles).where(t.sourcing_profiles.c.name == bindparam("b_name"))
 
@@ -151,17 +153,29 @@ _PROFILE = select(t.sourcing_profiles).where(t.sourcing_profiles.c.name == bindp
 class ProductRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._seen: set[str] = set()
 
     def get(self, sku: str) -> Product | None:
         row = self.conn.execute(select(t.products).where(t.products.c.sku == sku)).first()
         return None if row is None else _product(row)
 
     def existing_skus(self, skus: Iterable[str]) -> set[str]:
-        wanted = sorted(set(skus))
-        found: set[str] = set()
+        # No route deletes a product, so a SKU once found stays found: remember it per engine
+        # and ask the database only about SKUs not seen yet.
+        known = _KNOWN_SKUS.setdefault(self.conn.engine, set())
+        asked = set(skus)
+        found = asked & known
+        wanted = sorted(asked - found)
         for i in range(0, len(wanted), 900):
-            found.update(self.conn.execute(_SKUS_IN, {"b_skus": wanted[i : i + 900]}).scalars())
+            chunk = set(self.conn.execute(_SKUS_IN, {"b_skus": wanted[i : i + 900]}).scalars())
+            self._seen |= chunk
+            found |= chunk
         return found
+
+    def committed(self) -> None:
+        """The transaction committed: what it saw exists for good."""
+        _KNOWN_SKUS.setdefault(self.conn.engine, set()).update(self._seen)
+        self._seen = set()
 
     def put(self, product: Product) -> bool:
         now = utcnow()
