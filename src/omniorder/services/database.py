@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from omniorder.db.uow import UnitOfWork
-from omniorder.domain.errors import Conflict
+from omniorder.domain.errors import Conflict, ServiceUnavailable
 
 R = TypeVar("R")
 
@@ -22,6 +23,19 @@ class Idempotency:
     api_key_id: str
     key: str
     request_hash: str
+
+
+TRANSIENT_ATTEMPTS = 4
+# PostgreSQL: serialization_failure, deadlock_detected, lock_not_available.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_transient(exc: OperationalError) -> bool:
+    """A failure that retrying the whole transaction may cure."""
+    state = getattr(exc.orig, "sqlstate", None)
+    if state is not None:
+        return state in TRANSIENT_SQLSTATES
+    return "database is locked" in str(exc.orig)
 
 
 class Database:
@@ -36,17 +50,30 @@ class Database:
             return action(uow)
 
     def write(self, action: Callable[[UnitOfWork], R]) -> R:
-        """Run ``action`` in one transaction and commit; one retry after a lost unique race."""
-        for attempt in (1, 2):
+        """Run ``action`` in one transaction and commit.
+
+        A lost unique race is retried once (the retry finds the winner's row). A transient
+        database failure — a deadlock or serialization failure on PostgreSQL, a locked
+        database on SQLite — rolls the whole transaction back and is retried; if it persists
+        the answer is 503, never a half-done change."""
+        unique_races = 0
+        for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
             try:
                 with self.uow() as uow:
                     result = action(uow)
                     uow.commit()
                     return result
             except IntegrityError as exc:
-                if attempt == 2:
+                unique_races += 1
+                if unique_races == 2:
                     raise Conflict("the request conflicts with a concurrent change") from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+            except OperationalError as exc:
+                if not is_transient(exc):
+                    raise
+                if attempt == TRANSIENT_ATTEMPTS:
+                    raise ServiceUnavailable("the database is busy; try again") from exc
+                time.sleep(0.01 * attempt)
+        raise Conflict("the request conflicts with a concurrent change")
 
     def execute(
         self,
