@@ -238,6 +238,22 @@ def test_sourcing_profiles_are_versioned(network: TestClient) -> None:
     assert trace["profile"] == {"name": "no-stores", "version": 2}
 
 
+def test_metrics_count_captured_orders_and_replays(network: TestClient) -> None:
+    def value(name: str) -> float:
+        for line in network.get("/metrics").text.splitlines():
+            if line.startswith(name) and not line.startswith("#"):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    created = 'omniorder_orders_created_total{channel="web",status="partially_allocated"}'
+    before, replays = value(created), value("omniorder_order_replays_total")
+    body = order_body("W-M", [("A", 1), ("B", 9)])
+    network.post("/v1/orders", json=body)
+    network.post("/v1/orders", json=body)
+    assert value(created) == before + 1
+    assert value("omniorder_order_replays_total") == replays + 1
+
+
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ok"}

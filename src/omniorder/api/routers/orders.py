@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from omniorder import metrics
 from omniorder.api import render
 from omniorder.api.deps import (
     DatabaseDep,
@@ -86,7 +87,18 @@ def post_order(
         render_result,
         idempotency(principal, idempotency_key, "POST", request.url.path, body),
     )
+    _count(status, data)
     return JSONResponse(data, status_code=status)
+
+
+def _count(status: int, order: dict[str, Any]) -> None:
+    """Prometheus counters, after the commit (a failed capture counts nothing)."""
+    if status != 201:
+        metrics.ORDER_REPLAYS.inc()
+        return
+    metrics.ORDERS_CREATED.labels(order["channel"], order["status"]).inc()
+    metrics.FULFILLMENTS_PER_ORDER.observe(len(order["fulfillments"]))
+    metrics.BACKORDERED_UNITS.inc(sum(ln["backordered"] for ln in order["lines"]))
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=render.problems(404))
