@@ -231,5 +231,3 @@ idempotency_keys = Table(
     Column("response", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
-
-ALL_TABLES = [t.name for t in metadata.sorted_tables]

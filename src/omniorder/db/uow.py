@@ -41,7 +41,6 @@ class UnitOfWork:
         self.engine = engine
         self.readonly = readonly
         self._pending: list[dict[str, Any]] = []
-        self._committed = False
 
     def __enter__(self) -> UnitOfWork:
         conn = self.engine.connect()
@@ -81,7 +80,6 @@ class UnitOfWork:
         self.events.append(self._pending)
         self._pending = []
         self._tx.commit()
-        self._committed = True
         self.products.committed()
 
     def rollback(self) -> None:

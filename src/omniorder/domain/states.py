@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from enum import StrEnum
 
 from omniorder.domain.errors import IllegalTransition
@@ -69,14 +68,12 @@ def derive_order_status(
     cancelled: int,
     ordered: int,
     on_hold: bool = False,
-    fulfillment_states: Iterable[str] = (),
 ) -> OrderStatus:
     """The order status from its unit counts; the one place that decides it.
 
     ``allocated`` counts units held in live (not final) fulfillments, ``delivered`` units shipped
     or picked up, ``cancelled`` units cancelled, ``backordered`` units waiting for stock.
     """
-    del fulfillment_states  # reserved for lifecycle refinements; counts decide today
     if on_hold:
         return OrderStatus.ON_HOLD
     if cancelled >= ordered:

@@ -63,13 +63,6 @@ class EventRepository:
             q = q.where(o.c.type.in_(types))
         return [_event(r) for r in self.conn.execute(q)]
 
-    def for_aggregate(self, aggregate_id: str) -> list[StoredEvent]:
-        q = select(o).where(o.c.aggregate_id == aggregate_id).order_by(o.c.id)
-        return [_event(r) for r in self.conn.execute(q)]
-
-    def count(self) -> int:
-        return int(self.conn.execute(select(func.count()).select_from(o)).scalar_one())
-
 
 def _event(r: Any) -> StoredEvent:
     return StoredEvent(r.seq or 0, r.type, r.aggregate_id, r.data, as_utc(r.occurred_at))

@@ -274,8 +274,3 @@ class OrderRepository:
             _INSERT_TRACE,
             {"order_id": order_id, "round": round_, "trace": trace, "created_at": utcnow()},
         )
-
-    def next_trace_round(self, order_id: str) -> int:
-        st = t.sourcing_traces
-        q = select(func.coalesce(func.max(st.c.round), 0)).where(st.c.order_id == order_id)
-        return int(self.conn.execute(q).scalar_one()) + 1
