@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -12,6 +12,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.domain.errors import FieldError, Forbidden, ValidationFailed
@@ -22,7 +23,11 @@ from omniorder.services.keys import Authenticator
 bearer = HTTPBearer(auto_error=False, description="An omniorder API key.")
 
 
-def get_db(request: Request) -> Database:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the
+# thread pool, a hop that costs more than the dependency itself on every request.
+
+
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
@@ -40,7 +45,7 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:
     """A query parameter the route does not know is refused: `?staus=…` would otherwise
     silently list everything."""
     route = request.scope.get("route")
@@ -57,19 +62,23 @@ def reject_unknown_query(request: Request) -> None:
         )
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> ApiKey:
+    """The calling key: from the authenticator's cache when it can answer, else looked up in
+    the database in the thread pool."""
     auth: Authenticator = request.app.state.authenticator
-    return auth.authenticate(None if credentials is None else credentials.credentials)
+    secret = None if credentials is None else credentials.credentials
+    cached = auth.cached(secret)
+    return cached if cached is not None else await run_in_threadpool(auth.authenticate, secret)
 
 
-def require(*roles: Role) -> Callable[..., ApiKey]:
+def require(*roles: Role) -> Callable[..., Awaitable[ApiKey]]:
     """A dependency admitting admin keys and keys of the given roles."""
     allowed = frozenset(roles) | {Role.ADMIN}
 
-    def dependency(principal: Annotated[ApiKey, Depends(get_principal)]) -> ApiKey:
+    async def dependency(principal: Annotated[ApiKey, Depends(get_principal)]) -> ApiKey:
         if principal.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise Forbidden(f"role '{principal.role.value}' may not do this (needs {names})")

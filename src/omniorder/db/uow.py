@@ -24,6 +24,7 @@ from omniorder.db.repositories.events import EventRepository
 from omniorder.db.repositories.keys import IdempotencyRepository, KeyRepository
 from omniorder.db.repositories.orders import OrderRepository
 from omniorder.db.repositories.stock import StockRepository
+from omniorder.db.staging import StagedInserts
 
 
 class UnitOfWork:
@@ -36,6 +37,7 @@ class UnitOfWork:
     keys: KeyRepository
     idempotency: IdempotencyRepository
     events: EventRepository
+    staged: StagedInserts
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self.engine = engine
@@ -48,14 +50,15 @@ class UnitOfWork:
             conn = conn.execution_options(**{READONLY: True})
         self.conn = conn
         self._tx = conn.begin()
+        self.staged = staged = StagedInserts(conn)
         self.locations = LocationRepository(conn)
         self.products = ProductRepository(conn)
         self.profiles = ProfileRepository(conn)
-        self.stock = StockRepository(conn)
-        self.orders = OrderRepository(conn)
+        self.stock = StockRepository(conn, staged)
+        self.orders = OrderRepository(conn, staged)
         self.keys = KeyRepository(conn)
         self.idempotency = IdempotencyRepository(conn)
-        self.events = EventRepository(conn)
+        self.events = EventRepository(conn, staged)
         return self
 
     def __exit__(
@@ -79,23 +82,27 @@ class UnitOfWork:
     def commit(self) -> None:
         self.events.append(self._pending)
         self._pending = []
+        self.staged.flush()
         self._tx.commit()
         self.products.committed()
 
     def rollback(self) -> None:
         self._pending = []
+        self.staged.clear()
         self._tx.rollback()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A nested transaction: rolled back alone when the block raises."""
         events_before = len(self._pending)
+        staged_before = self.staged.mark()
         nested = self.conn.begin_nested()
         try:
             yield
         except BaseException:
             nested.rollback()
             del self._pending[events_before:]
+            self.staged.rewind(staged_before)
             raise
         else:
             nested.commit()

@@ -105,21 +105,33 @@ class Authenticator:
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
         self._lock = threading.Lock()
 
-    def authenticate(self, secret: str | None) -> ApiKey:
+    def cached(self, secret: str | None) -> ApiKey | None:
+        """The key for this secret when the cache can answer without the database; raises
+        Unauthorized for a missing secret or a cached unknown/inactive one."""
         if not secret:
             raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
+        with self._lock:
+            hit = self._cache.get(hash_secret(secret))
+        if hit is None or hit[0] <= time.monotonic():
+            return None
+        return _active(hit[1])
+
+    def authenticate(self, secret: str | None) -> ApiKey:
+        found = self.cached(secret)
+        if found is not None:
+            return found
+        assert secret is not None  # cached() refused a missing one
         digest = hash_secret(secret)
         now = time.monotonic()
+        key = self.db.read(lambda uow: uow.keys.by_hash(digest))
         with self._lock:
-            hit = self._cache.get(digest)
-        if hit is not None and hit[0] > now:
-            key = hit[1]
-        else:
-            key = self.db.read(lambda uow: uow.keys.by_hash(digest))
-            with self._lock:
-                if len(self._cache) > 10_000:
-                    self._cache.clear()
-                self._cache[digest] = (now + self.ttl, key)
-        if key is None or not key.active:
-            raise Unauthorized("unknown or inactive API key")
-        return key
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[digest] = (now + self.ttl, key)
+        return _active(key)
+
+
+def _active(key: ApiKey | None) -> ApiKey:
+    if key is None or not key.active:
+        raise Unauthorized("unknown or inactive API key")
+    return key

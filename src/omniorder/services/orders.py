@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,12 +233,14 @@ def allocate(
 ) -> tuple[list[Fulfillment], dict[str, Any]]:
     """Source and reserve the order's backordered units.
 
-    Each round plans on fresh stock, lets ``persist`` write what the plan implies (order,
-    fulfillments, trace) and then reserves each (location, sku) with a conditional update in
-    key order, all inside a savepoint. The reservations come last so that the hot stock rows
-    stay locked only from the reservation to the commit. When a reservation loses its race
-    the round is rolled back whole and the order planned again; the last round locks the
-    stock rows first, so it cannot lose. Mutates the order's line counts.
+    Each round plans on fresh stock and reserves each (location, sku) of the plan with a
+    conditional update in key order; a plan of several reservations does so inside a savepoint,
+    so that a lost race rolls the round back whole (a single reservation that loses changed
+    nothing). Then ``persist`` stages what the plan implies (order, fulfillments, trace): those
+    rows are written with one statement at commit, so the hot stock rows stay locked only from
+    the reservation to the commit. When a reservation loses its race the order is planned again
+    on fresh stock; the last round locks the stock rows first, so it cannot lose. Mutates the
+    order's line counts.
     """
     demand = {ln.sku: ln.backordered for ln in order.lines if ln.backordered > 0}
     before = [(ln.allocated, ln.backordered) for ln in order.lines]
@@ -254,23 +257,23 @@ def allocate(
         if locked:
             uow.stock.lock_skus(demand)
         result = sourcing.plan(request, _candidates(uow, demand, order.pickup_location_id), profile)
-        for ln, (allocated, backordered) in zip(order.lines, before, strict=True):
-            ln.allocated, ln.backordered = allocated, backordered
-        fulfillments = _fulfillments(order, result.plan)
         reservations = [
             (a.location_id, sku, qty) for a in result.plan.allocations for sku, qty in a.lines
         ]
-        done = {"attempt": attempt, "locked": locked, "reserved": len(reservations)}
-        trace = {**result.trace, "cause": cause, "attempts": [*attempts, done]}
         try:
-            with uow.savepoint():
-                persist(fulfillments, trace)
+            with uow.savepoint() if len(reservations) > 1 else nullcontext():
                 lost = uow.stock.reserve_all(reservations, order.id)
                 if lost is not None:
                     raise _LostRace(*lost)
         except _LostRace as race:
             attempts.append({"attempt": attempt, "locked": locked, "lost_race": race.info})
             continue
+        for ln, (allocated, backordered) in zip(order.lines, before, strict=True):
+            ln.allocated, ln.backordered = allocated, backordered
+        fulfillments = _fulfillments(order, result.plan)
+        done = {"attempt": attempt, "locked": locked, "reserved": len(reservations)}
+        trace = {**result.trace, "cause": cause, "attempts": [*attempts, done]}
+        persist(fulfillments, trace)
         return fulfillments, trace
     raise AssertionError("the locked round cannot lose a race")  # pragma: no cover
 

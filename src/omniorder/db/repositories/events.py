@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, func, select, text
 
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc
+from omniorder.db.staging import StagedInserts
 
 # Any constant works; it only has to be the same for every sequencer.
 SEQUENCER_LOCK_KEY = 0x6F6D6E69  # "omni"
@@ -33,12 +34,13 @@ class StoredEvent:
 
 
 class EventRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, staged: StagedInserts) -> None:
         self.conn = conn
+        self.staged = staged
 
     def append(self, events: list[dict[str, Any]]) -> None:
-        if events:
-            self.conn.execute(o.insert(), events)
+        """Stage events (unnumbered) to be written with the unit of work's other inserts."""
+        self.staged.add(o, [{**e, "seq": None} for e in events])
 
     def sequence(self) -> int:
         """Number the committed events that have no feed position yet; returns how many."""

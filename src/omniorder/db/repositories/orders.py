@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, func, select
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc, utcnow
 from omniorder.db.repositories._util import decode_cursor, page
+from omniorder.db.staging import StagedInserts
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.model import Fulfillment, FulfillmentLine, Order, OrderLine, ServiceLevel
 
@@ -19,13 +20,15 @@ _BY_EXTERNAL_ID = select(t.orders.c.id, t.orders.c.request_hash).where(
     t.orders.c.channel == bindparam("b_channel"),
     t.orders.c.external_id == bindparam("b_external_id"),
 )
-_INSERT_ORDER = t.orders.insert()
-_INSERT_TRACE = t.sourcing_traces.insert()
 
 
 class OrderRepository:
-    def __init__(self, conn: Connection) -> None:
+    """New orders, fulfillments and traces are staged (written at commit); every other method
+    flushes what is staged first, so it reads and updates the rows of this transaction too."""
+
+    def __init__(self, conn: Connection, staged: StagedInserts) -> None:
         self.conn = conn
+        self.staged = staged
 
     # -- reads -------------------------------------------------------------------------------
     def find_by_external_id(self, channel: str, external_id: str) -> tuple[str, str] | None:
@@ -36,6 +39,7 @@ class OrderRepository:
         return None if row is None else (row.id, row.request_hash)
 
     def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        self.staged.flush()
         q = select(t.orders).where(t.orders.c.id == order_id)
         if for_update and self.conn.dialect.name == "postgresql":
             q = q.with_for_update()
@@ -52,6 +56,7 @@ class OrderRepository:
         status: str | None = None,
         external_id: str | None = None,
     ) -> tuple[list[Order], str | None]:
+        self.staged.flush()
         o = t.orders
         q = select(o).order_by(o.c.id.desc()).limit(limit + 1)
         before = decode_cursor(cursor)
@@ -108,6 +113,7 @@ class OrderRepository:
         return out
 
     def fulfillments_of(self, order_ids: Sequence[str]) -> dict[str, list[Fulfillment]]:
+        self.staged.flush()
         f, fl = t.fulfillments, t.fulfillment_lines
         q = select(f).where(f.c.order_id.in_(list(order_ids))).order_by(f.c.order_id, f.c.id)
         frows = list(self.conn.execute(q))
@@ -141,6 +147,7 @@ class OrderRepository:
         return out
 
     def traces(self, order_id: str) -> list[dict[str, Any]]:
+        self.staged.flush()
         st = t.sourcing_traces
         q = select(st).where(st.c.order_id == order_id).order_by(st.c.round)
         return [
@@ -150,6 +157,7 @@ class OrderRepository:
 
     def reserved_units(self) -> int:
         """Units held by live fulfillments: must equal the sum of stock.reserved."""
+        self.staged.flush()
         f, fl = t.fulfillments, t.fulfillment_lines
         from omniorder.domain.states import HOLDING_STATES
 
@@ -162,27 +170,29 @@ class OrderRepository:
 
     # -- writes ------------------------------------------------------------------------------
     def add(self, order: Order, request_hash: str) -> None:
-        self.conn.execute(
-            _INSERT_ORDER,
-            {
-                "id": order.id,
-                "channel": order.channel,
-                "external_id": order.external_id,
-                "status": order.status,
-                "service_level": order.service_level.value,
-                "ship_to_latitude": order.ship_to.latitude if order.ship_to else None,
-                "ship_to_longitude": order.ship_to.longitude if order.ship_to else None,
-                "ship_to_postal_code": order.ship_to_postal_code,
-                "ship_to_country": order.ship_to_country,
-                "pickup_location_id": order.pickup_location_id,
-                "sourcing_profile": order.sourcing_profile,
-                "request_hash": request_hash,
-                "created_at": order.created_at,
-                "updated_at": order.updated_at,
-            },
+        self.staged.add(
+            t.orders,
+            [
+                {
+                    "id": order.id,
+                    "channel": order.channel,
+                    "external_id": order.external_id,
+                    "status": order.status,
+                    "service_level": order.service_level.value,
+                    "ship_to_latitude": order.ship_to.latitude if order.ship_to else None,
+                    "ship_to_longitude": order.ship_to.longitude if order.ship_to else None,
+                    "ship_to_postal_code": order.ship_to_postal_code,
+                    "ship_to_country": order.ship_to_country,
+                    "pickup_location_id": order.pickup_location_id,
+                    "sourcing_profile": order.sourcing_profile,
+                    "request_hash": request_hash,
+                    "created_at": order.created_at,
+                    "updated_at": order.updated_at,
+                }
+            ],
         )
-        self.conn.execute(
-            t.order_lines.insert(),
+        self.staged.add(
+            t.order_lines,
             [
                 {
                     "order_id": order.id,
@@ -200,6 +210,7 @@ class OrderRepository:
 
     def save_lines(self, order: Order) -> None:
         """Write the line counts and the status of an order back."""
+        self.staged.flush()
         now = utcnow()
         order.updated_at = now
         self.conn.execute(
@@ -221,10 +232,8 @@ class OrderRepository:
             )
 
     def add_fulfillments(self, fulfillments: Sequence[Fulfillment]) -> None:
-        if not fulfillments:
-            return
-        self.conn.execute(
-            t.fulfillments.insert(),
+        self.staged.add(
+            t.fulfillments,
             [
                 {
                     "id": f.id,
@@ -241,8 +250,8 @@ class OrderRepository:
                 for f in fulfillments
             ],
         )
-        self.conn.execute(
-            t.fulfillment_lines.insert(),
+        self.staged.add(
+            t.fulfillment_lines,
             [
                 {"fulfillment_id": f.id, "sku": ln.sku, "quantity": ln.quantity}
                 for f in fulfillments
@@ -251,6 +260,7 @@ class OrderRepository:
         )
 
     def save_fulfillment(self, f: Fulfillment) -> None:
+        self.staged.flush()
         now = utcnow()
         f.updated_at = now
         self.conn.execute(
@@ -270,7 +280,7 @@ class OrderRepository:
             )
 
     def add_trace(self, order_id: str, round_: int, trace: dict[str, Any]) -> None:
-        self.conn.execute(
-            _INSERT_TRACE,
-            {"order_id": order_id, "round": round_, "trace": trace, "created_at": utcnow()},
+        self.staged.add(
+            t.sourcing_traces,
+            [{"order_id": order_id, "round": round_, "trace": trace, "created_at": utcnow()}],
         )

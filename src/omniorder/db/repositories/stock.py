@@ -18,6 +18,7 @@ from omniorder.db import tables as t
 from omniorder.db.clock import as_utc, utcnow
 from omniorder.db.repositories._util import bad_cursor, decode_cursor, encode_cursor, insert_for
 from omniorder.db.repositories.catalog import LOCATION_FIELDS, location_from_values
+from omniorder.db.staging import StagedInserts
 from omniorder.domain.model import Location, StockPosition
 
 s = t.stock
@@ -67,8 +68,9 @@ def _position(row: Any) -> StockPosition:
 
 
 class StockRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, staged: StagedInserts) -> None:
         self.conn = conn
+        self.staged = staged
         self._pg = conn.dialect.name == "postgresql"
 
     # -- reads -------------------------------------------------------------------------------
@@ -199,9 +201,10 @@ class StockRepository:
 
     # -- writes ------------------------------------------------------------------------------
     def _record(self, entries: list[dict[str, Any]]) -> None:
+        """Ledger rows go in with the unit of work's other staged inserts, at commit."""
         if entries:
             now = utcnow()
-            self.conn.execute(t.ledger.insert(), [{**e, "created_at": now} for e in entries])
+            self.staged.add(t.ledger, [{**e, "created_at": now} for e in entries])
 
     def reserve_all(
         self, reservations: Sequence[tuple[str, str, int]], reference: str
