@@ -120,9 +120,10 @@ def test_pickup_orders_reserve_only_at_the_pickup_store(db: Database) -> None:
 def test_a_lost_reservation_race_is_replanned_on_fresh_stock(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The first plan is made on stale numbers (NEWARK looks stocked but is not): the conditional
-    update refuses it, the order is planned again and goes to DALLAS; the trace shows both."""
-    seed_network(db, {("NEWARK", "A"): 0, ("DALLAS", "A"): 4})
+    """The first plan is made on stale numbers (NEWARK looks stocked with 5 but holds 1): the
+    conditional update refuses it, the order is planned again and goes to DALLAS, which alone
+    can ship both units; the trace shows both rounds."""
+    seed_network(db, {("NEWARK", "A"): 1, ("DALLAS", "A"): 4})
     real_plan = sourcing.plan
     calls = {"n": 0}
 
@@ -144,7 +145,8 @@ def test_a_lost_reservation_race_is_replanned_on_fresh_stock(
     attempts = trace["rounds"][0]["attempts"]
     assert attempts[0]["lost_race"] == {"location_id": "NEWARK", "sku": "A", "quantity": 2}
     assert attempts[1]["reserved"] == 1
-    assert position(db, "NEWARK", "A") == (0, 0)
+    assert position(db, "NEWARK", "A") == (1, 0)
+    assert position(db, "DALLAS", "A") == (4, 2)
     assert_books_balance(db)
 
 

@@ -44,7 +44,10 @@ _WITH_LOCATIONS = (
         *[t.locations.c[name] for name in LOCATION_FIELDS],
     )
     .join(t.locations, t.locations.c.id == s.c.location_id)
-    .where(s.c.sku.in_(bindparam("b_skus", expanding=True)))
+    .where(
+        s.c.sku.in_(bindparam("b_skus", expanding=True)),
+        s.c.on_hand - s.c.reserved - s.c.safety_stock > 0,
+    )
     .order_by(s.c.location_id, s.c.sku)
 )
 
@@ -82,8 +85,8 @@ class StockRepository:
     def with_locations(
         self, skus: Iterable[str]
     ) -> tuple[list[StockPosition], dict[str, Location]]:
-        """Positions of these SKUs and the locations holding them, in one query (only the
-        columns sourcing needs)."""
+        """Positions of these SKUs with units available and the locations holding them, in one
+        query (only the columns sourcing needs)."""
         wanted = sorted(set(skus))
         if not wanted:
             return [], {}
