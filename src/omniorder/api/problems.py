@@ -8,9 +8,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from omniorder.api.responses import JSONResponse
 from omniorder.domain.errors import FieldError, OmniorderError
 
 log = logging.getLogger("omniorder.api")

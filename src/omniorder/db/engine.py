@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from omniorder.domain.errors import ServiceUnavailable
+from omniorder.jsoncodec import dumps
 
 READONLY = "omniorder_readonly"
 WRITER_WAIT_SECONDS = 30
@@ -31,6 +32,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         # No pre-ping: it costs a round trip per transaction; recycled connections and the
         # one-retry in Database.write cover servers that restart.
         pool_recycle=1800,
+        json_serializer=dumps,
     )
 
 
@@ -39,7 +41,9 @@ def _sqlite_engine(url: str) -> Engine:
     database = parsed.database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=dumps
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

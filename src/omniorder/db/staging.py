@@ -14,23 +14,16 @@ calls :meth:`StagedInserts.flush` first).
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, TextClause, text
 
 from omniorder.db import tables as t
+from omniorder.jsoncodec import dumps
 
 # Parents before children: the order SQLite needs and PostgreSQL's CTE chain keeps.
 ORDER = {tbl.name: i for i, tbl in enumerate(t.metadata.sorted_tables)}
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"cannot stage a value of type {type(value).__name__}")
 
 
 def _columns(table: Table) -> list[str]:
@@ -81,10 +74,7 @@ class StagedInserts:
         names = tuple(sorted(self._rows, key=ORDER.__getitem__))
         staged, self._rows = self._rows, {}
         if self._pg:
-            params = {
-                f"rows_{i}": json.dumps(staged[name], default=_json_default)
-                for i, name in enumerate(names)
-            }
+            params = {f"rows_{i}": dumps(staged[name]) for i, name in enumerate(names)}
             self.conn.execute(_pg_statement(names), params)
             return
         for name in names:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import JSONResponse
 
 from omniorder.api import render
 from omniorder.api.deps import DatabaseDep, require
+from omniorder.api.responses import JSONResponse
 from omniorder.api.schemas import (
     ID_PATTERN,
     LocationIn,

@@ -6,10 +6,10 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
 
 from omniorder.api import render
 from omniorder.api.deps import DatabaseDep, IdempotencyKeyHeader, idempotency, require
+from omniorder.api.responses import JSONResponse
 from omniorder.api.schemas import (
     ID_PATTERN,
     AdjustmentIn,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
 
 from omniorder import metrics
 from omniorder.api import render
@@ -16,6 +15,7 @@ from omniorder.api.deps import (
     request_hash,
     require,
 )
+from omniorder.api.responses import JSONResponse
 from omniorder.api.schemas import ID_PATTERN, CancelIn, OrderIn, OrderOut, Page, SourcingTraceOut
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.domain.model import Order, Role, ServiceLevel

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import StringConstraints
 from sqlalchemy import text
@@ -13,6 +13,7 @@ from sqlalchemy import text
 from omniorder import metrics
 from omniorder.api import render
 from omniorder.api.deps import DatabaseDep, IdempotencyKeyHeader, idempotency, require
+from omniorder.api.responses import JSONResponse
 from omniorder.api.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, EventsOut, Page
 from omniorder.db.migrate import is_up_to_date
 from omniorder.db.repositories.keys import ApiKey
