@@ -133,3 +133,117 @@ def _print(console: Console, r: dict[str, Any]) -> None:
         )
     console.print(table)
     console.print(f"orders by status: {r['order_statuses']}")
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError as exc:
+        raise typer.BadParameter(f"'{text}' is not a comma-separated list of integers") from exc
+    if not values or any(v < 1 for v in values):
+        raise typer.BadParameter(f"'{text}' needs positive integers")
+    return values
+
+
+@bench_app.command("sourcing")
+def bench_sourcing(
+    locations: Annotated[
+        str, typer.Option(help="Candidate locations per instance, comma-separated.")
+    ] = "10,50,100,500",
+    lines: Annotated[str, typer.Option(help="Order lines, comma-separated.")] = "1,3,5,10,30",
+    orders: Annotated[int, typer.Option(min=1, help="Orders per cell.")] = 200,
+    highs_orders: Annotated[
+        int, typer.Option(min=0, help="Orders per cell also solved by HiGHS.")
+    ] = 20,
+    cpu: Annotated[
+        int | None, typer.Option(help="Pin the benchmark to this CPU (default: CPU 0).")
+    ] = 0,
+    output: Annotated[Path | None, typer.Option(help="Result JSON file.")] = None,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Plans per second and latency of the sourcing engine on one core, for each size of
+    network and order, next to a nearest-location-per-line greedy and HiGHS on the same
+    instances, with the greedy's cost gap to the optimum."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from omniorder.bench import sourcing
+    from omniorder.bench.common import default_output, machine, write_result
+    from omniorder.domain.sourcing import SourcingProfile
+
+    console = Console()
+    sizes = _int_list(locations)
+    line_counts = _int_list(lines)
+    if cpu is not None and hasattr(os, "sched_setaffinity"):
+        try:
+            os.sched_setaffinity(0, {cpu})
+        except OSError as exc:
+            console.print(f"[red]error:[/red] cannot pin to CPU {cpu}: {exc}")
+            raise typer.Exit(1) from exc
+    profile = SourcingProfile()
+    cells: list[dict[str, Any]] = []
+    total = len(sizes) * len(line_counts) * orders
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as progress:
+        task = progress.add_task("solving", total=total)
+        for size in sizes:
+            net = sourcing.network(size, seed)
+            for n_lines in line_counts:
+                progress.update(task, description=f"{size} locations x {n_lines} lines")
+                items = sourcing.instances(net, n_lines, orders, seed + n_lines)
+                cell = sourcing.run_cell(
+                    items, profile, highs_orders, lambda: progress.advance(task)
+                )
+                cells.append({"locations": size, "lines": n_lines, **cell})
+    result = {
+        "benchmark": "sourcing",
+        "seed": seed,
+        "cpu": cpu,
+        "orders_per_cell": orders,
+        "highs_orders_per_cell": highs_orders,
+        "profile": "default",
+        "cells": cells,
+        "machine": machine(),
+    }
+    path = write_result(output or default_output("sourcing", "inprocess"), result)
+    _print_sourcing(console, result)
+    console.print(f"recorded in {path}")
+    if any(c["highs_cost_mismatches"] for c in cells):
+        console.print("[red]the engine and HiGHS disagree on some optimum[/red]")
+        raise typer.Exit(1)
+
+
+def _print_sourcing(console: Console, r: dict[str, Any]) -> None:
+    table = Table(title=f"omniorder bench sourcing — {r['orders_per_cell']} orders per cell")
+    for col in (
+        "locations x lines",
+        "plans/s",
+        "p50 ms",
+        "p99 ms",
+        "method",
+        "greedy plans/s",
+        "HiGHS p50 ms",
+        "HiGHS p99 ms",
+        "= HiGHS",
+        "greedy cost gap",
+        "split rate (greedy)",
+    ):
+        table.add_column(col, justify="right")
+    for c in r["cells"]:
+        om, gr, hi = c["omniorder"], c["greedy"], c["highs"]
+        methods = ", ".join(f"{k} {v}" for k, v in sorted(c["methods"].items()))
+        agree = f"{hi['orders'] - c['highs_cost_mismatches']}/{hi['orders']}"
+        table.add_row(
+            f"{c['locations']} x {c['lines']}",
+            f"{om['plans_per_second']:.0f}",
+            f"{om['p50_ms']:.2f}",
+            f"{om['p99_ms']:.2f}",
+            methods,
+            f"{gr['plans_per_second']:.0f}",
+            f"{hi['p50_ms']:.1f}",
+            f"{hi['p99_ms']:.1f}",
+            agree,
+            f"{c['cost']['greedy_gap_pct']:+.1f}%",
+            f"{c['split_rate']['omniorder']:.0%} ({c['split_rate']['greedy']:.0%})",
+        )
+    console.print(table)

@@ -1,34 +1,63 @@
-"""Sourcing: decide which locations fulfil an order.
+"""Sourcing: decide which locations fulfil an order, at least total cost.
 
 Pure and deterministic; it plans, it never reserves.
 
 ``plan(request, candidates, profile)`` returns a :class:`SourcingResult` with the chosen
 :class:`Plan` and a JSON-ready trace that explains the decision: every candidate location with
-the reason it was excluded, the plans compared with their cost terms, and the plan chosen.
+the reason it was excluded (or the lower bound that ruled it out), the best plans compared with
+their cost terms, the plan chosen, the method that decided and the time it took.
 
-Method ``fewest-locations``: among eligible locations, take the plan that fills the most units,
-then uses the fewest locations, then costs least under the profile's cost model; ties go to the
-higher location priority, then the nearer location. Plans of one, two and three locations are
-enumerated exactly while the number of combinations stays bounded; beyond that a greedy
-max-coverage step adds locations. Units no eligible location can supply are backordered.
+The cost of a plan under a :class:`SourcingProfile`::
+
+    Σ fulfillments (shipment_cost + location handling_cost)
+  + Σ units (unit_cost + unit_km_cost * km from the location to the ship-to point)
+  + backorder_penalty * units left unfilled
+
+Among the plans the profile allows (location types, distance, at most ``max_fulfillments``
+locations, or one when ``allow_split`` is off) the engine finds one of least cost. Ties go to
+the plan whose locations have the higher total ``priority``, then to the nearer one.
+
+How it is exact and fast
+------------------------
+Once the set S of locations that ship is fixed, the best plan for S is easy: each SKU is taken
+from the locations of S in order of their per-unit cost, as long as that is cheaper than
+backordering. So the search is over sets of locations, a branch and bound:
+
+* Every location gets a *per-unit lower bound* ``unit + fixed / units``: a location that ships
+  x ≤ units pays fixed + unit·x ≥ (unit + fixed/units)·x. With it, a lower bound of any plan
+  that contains a set S (and maybe more locations) is the fixed cost of S plus the cheapest
+  fill of every SKU from S at its unit cost and from the other locations at their per-unit
+  lower bounds, or the backorder penalty.
+* *Screening*: before the search, each location gets the lower bound of every plan that uses
+  it (itself at its unit cost, any other location at the cheapest per-unit bound for the SKU).
+  A location whose bound exceeds the best plan known (the best single location or a greedy
+  plan) cannot be in an optimal plan and is dropped; the trace shows its bound.
+* The search enumerates sets of the remaining locations (cheapest bound first, each set
+  once), evaluates each set exactly, and skips every superset whose lower bound exceeds the
+  best plan found. It proves optimality when it ends.
+* If an instance is too big for the search within its budget (``SearchBudget``), the engine
+  hands the instance to the HiGHS MIP solver with a time limit, seeded with the best plan found,
+  and the trace records the method and the optimality gap HiGHS proves.
 """
 
 from __future__ import annotations
 
-import itertools
+import bisect
+import heapq
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from omniorder.domain.geo import GeoPoint, haversine_km
+from omniorder.domain.geo import GeoPoint, distances_from
 from omniorder.domain.model import Location, LocationType, ServiceLevel
 
 ALL_LOCATION_TYPES: frozenset[str] = frozenset(t.value for t in LocationType)
-MAX_EXACT_COMBINATIONS = 2_000
 TRACE_CANDIDATE_LIMIT = 500
 TRACE_PLAN_LIMIT = 5
+#: Two costs closer than this are equal (then the tie-break decides).
+COST_TOLERANCE = 1e-7
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +80,19 @@ class SourcingProfile:
         if not self.allow_split:
             return 1
         return self.max_fulfillments
+
+
+@dataclass(frozen=True, slots=True)
+class SearchBudget:
+    """How much exact search one order may use before HiGHS takes over."""
+
+    max_nodes: int = 20_000
+    max_seconds: float = 0.05
+    #: Time limit HiGHS gets; it answers its best plan and the gap it proved by then.
+    solver_seconds: float = 2.0
+
+
+DEFAULT_BUDGET = SearchBudget()
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,15 +189,451 @@ class SourcingResult:
     trace: dict[str, Any] = field(default_factory=dict)
 
 
+def cost_of(
+    allocations: Sequence[Allocation],
+    handling: Mapping[str, float],
+    backordered_units: int,
+    prof: SourcingProfile,
+) -> CostTerms:
+    units = sum(a.units for a in allocations)
+    return CostTerms(
+        shipments=prof.shipment_cost * len(allocations),
+        handling=sum(handling.get(a.location_id, 0.0) for a in allocations),
+        units=prof.unit_cost * units,
+        distance=prof.unit_km_cost * sum(a.units * (a.distance_km or 0.0) for a in allocations),
+        backorder=prof.backorder_penalty * backordered_units,
+    )
+
+
+# -- the optimization problem ----------------------------------------------------------------
+
+
+class Site:
+    """An eligible location as the optimizer sees it (derived numbers computed once)."""
+
+    __slots__ = (
+        "distance_km",
+        "fill_order",
+        "fixed",
+        "km",
+        "location",
+        "supply",
+        "unit",
+        "unit_bound",
+        "units",
+    )
+
+    def __init__(
+        self,
+        location: Location,
+        distance_km: float | None,
+        supply: tuple[int, ...],
+        fixed: float,
+        unit: float,
+    ) -> None:
+        self.location = location
+        self.distance_km = distance_km
+        #: Units it can give of each demanded SKU (in Problem.skus order), capped at demand.
+        self.supply = supply
+        #: shipment_cost + handling_cost: paid once when it ships anything.
+        self.fixed = fixed
+        #: unit_cost + unit_km_cost * km: paid per unit it ships.
+        self.unit = unit
+        self.units = sum(supply)
+        #: A lower bound of what each unit it ships costs, its fixed cost included.
+        self.unit_bound = unit + fixed / self.units if self.units else math.inf
+        self.km = distance_km or 0.0
+        #: Which of two locations of a plan gives a SKU first: cheaper, then higher priority,
+        #: then nearer.
+        self.fill_order = (unit, -location.priority, self.km, location.id)
+
+
 @dataclass(frozen=True, slots=True)
-class _Eligible:
-    location: Location
-    distance_km: float | None
-    supply: dict[str, int]  # units it can give of each demanded SKU (capped at demand)
+class Problem:
+    skus: tuple[str, ...]
+    demand: tuple[int, ...]
+    sites: tuple[Site, ...]
+    penalty: float
+    limit: int | None
 
     @property
-    def unit_km(self) -> float:
-        return self.distance_km or 0.0
+    def empty_cost(self) -> float:
+        return self.penalty * sum(self.demand)
+
+
+def build_problem(
+    demand: Mapping[str, int],
+    eligible: Sequence[tuple[Location, float | None, Mapping[str, int]]],
+    profile: SourcingProfile,
+) -> Problem:
+    """The instance for ``demand`` over eligible (location, km, available units) triples.
+    Locations that cannot give any demanded unit are left out."""
+    skus = tuple(sorted(demand))
+    want = tuple(demand[s] for s in skus)
+    sites = []
+    for location, km, available in eligible:
+        supply = tuple(min(q, max(0, available.get(s, 0))) for s, q in zip(skus, want, strict=True))
+        if not any(supply):
+            continue
+        sites.append(
+            Site(
+                location=location,
+                distance_km=km,
+                supply=supply,
+                fixed=profile.shipment_cost + location.handling_cost,
+                unit=profile.unit_cost + profile.unit_km_cost * (km or 0.0),
+            )
+        )
+    return Problem(skus, want, tuple(sites), profile.backorder_penalty, profile.fulfillment_limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Solution:
+    """A set of locations and the cost of its best fill (only locations that ship count)."""
+
+    total: float
+    used: tuple[int, ...]  # indices into Problem.sites, ascending
+    tie: tuple[int, float, tuple[str, ...]]
+
+    def better_than(self, other: Solution | None) -> bool:
+        if other is None:
+            return True
+        if self.total < other.total - COST_TOLERANCE:
+            return True
+        if self.total > other.total + COST_TOLERANCE:
+            return False
+        return self.tie < other.tie
+
+
+def evaluate(problem: Problem, chosen: Sequence[int]) -> Solution:
+    """The cost of the best plan that may use the locations ``chosen`` (indices)."""
+    sites = problem.sites
+    order = sorted(chosen, key=lambda i: sites[i].fill_order)
+    penalty = problem.penalty
+    total = 0.0
+    ships: set[int] = set()
+    for j, need in enumerate(problem.demand):
+        for i in order:
+            if need == 0:
+                break
+            site = sites[i]
+            if site.unit > penalty:
+                break
+            give = site.supply[j]
+            if give:
+                give = min(give, need)
+                total += give * site.unit
+                need -= give
+                ships.add(i)
+        total += need * penalty
+    used = tuple(sorted(ships))
+    for i in used:
+        total += sites[i].fixed
+    return Solution(total, used, _tie(problem, used))
+
+
+def _tie(problem: Problem, used: Sequence[int]) -> tuple[int, float, tuple[str, ...]]:
+    sites = problem.sites
+    return (
+        -sum(sites[i].location.priority for i in used),
+        sum(sites[i].km for i in used),
+        tuple(sorted(sites[i].location.id for i in used)),
+    )
+
+
+def fill(
+    problem: Problem, used: Sequence[int]
+) -> tuple[list[tuple[int, dict[str, int]]], dict[str, int]]:
+    """The lines each location of ``used`` gives and the units left backordered."""
+    sites = problem.sites
+    order = sorted(used, key=lambda i: sites[i].fill_order)
+    taken: dict[int, dict[str, int]] = {i: {} for i in order}
+    back: dict[str, int] = {}
+    for j, (sku, need) in enumerate(zip(problem.skus, problem.demand, strict=True)):
+        for i in order:
+            if need == 0:
+                break
+            site = sites[i]
+            if site.unit > problem.penalty:
+                break
+            give = min(need, site.supply[j])
+            if give:
+                taken[i][sku] = give
+                need -= give
+        if need:
+            back[sku] = need
+    return [(i, taken[i]) for i in sorted(taken) if taken[i]], back
+
+
+@dataclass(slots=True)
+class SearchStats:
+    screened_out: int = 0
+    nodes: int = 0
+    pruned: int = 0
+    complete: bool = True
+    #: Lower bound of every plan using each site (screening), by site index.
+    site_bounds: list[float] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Best:
+    """The best solution so far and the next best ones, for the trace."""
+
+    keep: int
+    best: Solution | None = None
+    seen: dict[tuple[int, ...], Solution] = field(default_factory=dict)
+
+    def offer(self, sol: Solution) -> None:
+        if sol.used in self.seen:
+            return
+        self.seen[sol.used] = sol
+        if sol.better_than(self.best):
+            self.best = sol
+        if len(self.seen) > 4 * self.keep:
+            ranked = heapq.nsmallest(self.keep, self.seen.values(), key=_rank)
+            self.seen = {s.used: s for s in ranked}
+
+    def ranked(self) -> list[Solution]:
+        return heapq.nsmallest(self.keep, self.seen.values(), key=_rank)
+
+
+def _rank(sol: Solution) -> tuple[float, tuple[int, float, tuple[str, ...]]]:
+    return (round(sol.total, 6), sol.tie)
+
+
+def screen_bounds(problem: Problem) -> list[float]:
+    """For each site, a lower bound of the cost of every plan in which it ships *together with
+    at least one other site* (the plan of the site alone is evaluated exactly anyway).
+
+    Two bounds, the larger counts. (1) Per-unit: its fixed cost, its units at its unit cost
+    where that is the cheapest option, every other unit at the cheapest per-unit bound of any
+    site holding the SKU, or the penalty. (2) One more shipment: its fixed cost plus the
+    smallest fixed cost of another site, its units at its unit cost, every other unit at the
+    cheapest unit cost of any site holding the SKU, or the penalty."""
+    sites, penalty = problem.sites, problem.penalty
+    cheapest_bound = []
+    cheapest_unit = []
+    for j in range(len(problem.skus)):
+        best_b = best_u = penalty
+        for s in sites:
+            if s.supply[j]:
+                best_b = min(best_b, s.unit_bound)
+                best_u = min(best_u, s.unit)
+        cheapest_bound.append(best_b)
+        cheapest_unit.append(best_u)
+    fixed = sorted((s.fixed, i) for i, s in enumerate(sites))
+    bounds = []
+    for i, s in enumerate(sites):
+        others = [f for f, k in fixed[:2] if k != i]
+        if not others:
+            bounds.append(math.inf)
+            continue
+        other_fixed = others[0]
+        per_unit = one_more = 0.0
+        own = s.unit
+        for need, give, bound, unit in zip(
+            problem.demand, s.supply, cheapest_bound, cheapest_unit, strict=True
+        ):
+            # its own units where they are the cheaper option, the rest from the others
+            per_unit += give * own + (need - give) * bound if own < bound else need * bound
+            one_more += give * own + (need - give) * unit if own < unit else need * unit
+        bounds.append(s.fixed + max(per_unit, other_fixed + one_more))
+    return bounds
+
+
+class _Search:
+    """Branch and bound over sets of sites (see the module docstring)."""
+
+    def __init__(self, problem: Problem, alive: list[int], best: _Best, budget: SearchBudget):
+        self.problem = problem
+        self.best = best
+        self.budget = budget
+        sites = problem.sites
+        # Cheapest per-unit bound first: good sets are found early, suffixes are weak.
+        self.order = sorted(
+            alive, key=lambda i: (sites[i].unit_bound, -sites[i].location.priority, i)
+        )
+        # For each SKU: positions in self.order of the sites holding it, with bound and supply.
+        self.holders: list[list[int]] = []
+        self.holder_cost: list[list[float]] = []
+        self.holder_cap: list[list[int]] = []
+        # suffix minima over positions p.. of the order: unit cost per SKU, and fixed cost
+        size = len(self.order)
+        self.min_unit: list[list[float]] = []
+        for j in range(len(problem.skus)):
+            pos = [p for p, i in enumerate(self.order) if sites[i].supply[j]]
+            self.holders.append(pos)
+            self.holder_cost.append([sites[self.order[p]].unit_bound for p in pos])
+            self.holder_cap.append([sites[self.order[p]].supply[j] for p in pos])
+            mins = [problem.penalty] * (size + 1)
+            for p in range(size - 1, -1, -1):
+                site = sites[self.order[p]]
+                mins[p] = min(mins[p + 1], site.unit) if site.supply[j] else mins[p + 1]
+            self.min_unit.append(mins)
+        self.min_fixed = [math.inf] * (size + 1)
+        for p in range(size - 1, -1, -1):
+            self.min_fixed[p] = min(self.min_fixed[p + 1], sites[self.order[p]].fixed)
+        self.nodes = 0
+        self.pruned = 0
+        self.complete = True
+        self.deadline = 0.0
+
+    def run(self) -> None:
+        self.deadline = time.perf_counter() + self.budget.max_seconds
+        limit = self.problem.limit
+        depth = len(self.order) if limit is None else min(limit, len(self.order))
+        if depth:
+            self._expand([], 0, depth)
+
+    def _expand(self, chosen: list[int], start: int, depth: int) -> None:
+        sites = self.problem.sites
+        for p in range(start, len(self.order)):
+            if not self.complete:
+                return
+            self.nodes += 1
+            if self.nodes > self.budget.max_nodes or (
+                self.nodes % 256 == 0 and time.perf_counter() > self.deadline
+            ):
+                self.complete = False
+                return
+            child = [*chosen, self.order[p]]
+            sol = evaluate(self.problem, child)
+            if len(sol.used) == len(child):  # a set with an idle site is evaluated elsewhere
+                self.best.offer(sol)
+            if len(child) < depth and p + 1 < len(self.order):
+                bound = self._bound(child, p + 1) + sum(sites[i].fixed for i in child)
+                incumbent = self.best.best
+                if incumbent is not None and bound > incumbent.total + COST_TOLERANCE:
+                    self.pruned += 1
+                    continue
+                self._expand(child, p + 1, depth)
+
+    def _bound(self, chosen: list[int], start: int) -> float:
+        """Lower bound of the cost of ``chosen`` plus at least one site at positions ≥
+        ``start``, fixed costs of ``chosen`` left out; the larger of two bounds:
+
+        * per-unit: every SKU filled at least cost from ``chosen`` (unit cost) and the sites
+          from ``start`` on (per-unit bound, their capacity), or the penalty;
+        * one more shipment: the smallest fixed cost from ``start`` on, plus every SKU filled
+          from ``chosen`` (unit cost) and, without capacity limit, at the cheapest unit cost
+          from ``start`` on, or the penalty."""
+        sites = self.problem.sites
+        penalty = self.problem.penalty
+        per_unit = one_more = 0.0
+        for j, need in enumerate(self.problem.demand):
+            own = sorted((sites[i].unit, sites[i].supply[j]) for i in chosen if sites[i].supply[j])
+            options = list(own)
+            pos = self.holders[j]
+            k = bisect.bisect_left(pos, start)
+            costs, caps = self.holder_cost[j], self.holder_cap[j]
+            covered = 0
+            while k < len(pos) and covered < need:
+                options.append((costs[k], caps[k]))
+                covered += caps[k]
+                k += 1
+            options.sort()
+            per_unit += _greedy_fill(need, options, penalty)
+            own.append((self.min_unit[j][start], need))
+            own.sort()
+            one_more += _greedy_fill(need, own, penalty)
+        return max(per_unit, self.min_fixed[start] + one_more)
+
+
+def _greedy_fill(need: int, options: list[tuple[float, int]], penalty: float) -> float:
+    """Cost of ``need`` units from (cost, capacity) options sorted by cost, then the penalty."""
+    total = 0.0
+    for cost, cap in options:
+        if need == 0 or cost >= penalty:
+            break
+        give = min(cap, need)
+        total += give * cost
+        need -= give
+    return total + need * penalty
+
+
+Solver = Callable[[Problem, Solution | None, float], tuple[Solution, float, str]]
+
+
+def optimize(
+    problem: Problem,
+    budget: SearchBudget = DEFAULT_BUDGET,
+    solver: Solver | None = None,
+    keep: int = TRACE_PLAN_LIMIT,
+) -> tuple[Solution, list[Solution], SearchStats, dict[str, Any]]:
+    """The least-cost set of sites for ``problem``.
+
+    Returns (best, the best few compared, search statistics, method): method is
+    ``{"name": "branch-and-bound", "optimal": True}`` when the search finished, or HiGHS's
+    answer with its proven gap when the budget ran out."""
+    stats = SearchStats()
+    best = _Best(keep)
+    best.offer(Solution(problem.empty_cost, (), _tie(problem, ())))
+    n = len(problem.sites)
+    if n == 0:
+        return best.ranked()[0], best.ranked(), stats, {"name": "branch-and-bound", "gap": 0.0}
+    singles = [_single(problem, i) for i in range(n)]
+    for sol in heapq.nsmallest(keep, singles, key=_rank):
+        best.offer(sol)
+    assert best.best is not None
+    multi = screen_bounds(problem)
+    alive = [i for i in range(n) if multi[i] <= best.best.total + COST_TOLERANCE]
+    if alive:
+        _greedy(problem, alive, best)
+        alive = [i for i in alive if multi[i] <= best.best.total + COST_TOLERANCE]
+    bounds = [min(a, b.total) for a, b in zip(multi, singles, strict=True)]
+    stats.site_bounds = bounds
+    stats.screened_out = n - len(alive)
+    search = _Search(problem, alive, best, budget)
+    search.run()
+    stats.nodes, stats.pruned, stats.complete = search.nodes, search.pruned, search.complete
+    method: dict[str, Any] = {"name": "branch-and-bound", "gap": 0.0}
+    if not search.complete:
+        if solver is None:
+            from omniorder.domain.sourcing_mip import solve_mip
+
+            solver = solve_mip
+        sol, gap, status = solver(problem, best.best, budget.solver_seconds)
+        best.offer(sol)
+        method = {"name": "highs", "gap": gap, "status": status}
+    ranked = best.ranked()
+    assert best.best is not None
+    return best.best, ranked, stats, method
+
+
+def _single(problem: Problem, i: int) -> Solution:
+    """The plan of site ``i`` alone: it gives all it has (supply is capped at the demand)."""
+    site = problem.sites[i]
+    if site.unit > problem.penalty:
+        return Solution(problem.empty_cost, (), _tie(problem, ()))
+    missing = sum(problem.demand) - site.units
+    total = site.fixed + site.unit * site.units + problem.penalty * missing
+    return Solution(total, (i,), (-site.location.priority, site.km, (site.location.id,)))
+
+
+def _greedy(problem: Problem, pool: Sequence[int], best: _Best) -> None:
+    """A quick good plan to prune with: from the best single site, add the site of ``pool``
+    that lowers the cost most, while one does and the profile allows another location."""
+    assert best.best is not None
+    current = best.best
+    chosen = list(current.used)
+    limit = problem.limit
+    while limit is None or len(chosen) < limit:
+        step: Solution | None = None
+        pick = -1
+        for i in pool:
+            if i in chosen:
+                continue
+            sol = evaluate(problem, [*chosen, i])
+            if sol.total < current.total - COST_TOLERANCE and sol.better_than(step):
+                step, pick = sol, i
+        if step is None:
+            break
+        chosen.append(pick)
+        current = step
+        best.offer(step)
+
+
+# -- eligibility, the plan and its trace -----------------------------------------------------
 
 
 def _exclusion(
@@ -174,7 +652,7 @@ def _exclusion(
     else:
         if not loc.can_ship:
             return "cannot_ship"
-        if loc.type.value not in prof.location_types:
+        if loc.type not in prof.location_types:  # a StrEnum: equal to its value
             return "profile_rule"
         if prof.max_distance_km is not None and dist is not None and dist > prof.max_distance_km:
             return "too_far"
@@ -183,199 +661,116 @@ def _exclusion(
     return None
 
 
-def cost_of(
-    allocations: Sequence[Allocation],
-    handling: Mapping[str, float],
-    backordered_units: int,
-    prof: SourcingProfile,
-) -> CostTerms:
-    units = sum(a.units for a in allocations)
-    return CostTerms(
-        shipments=prof.shipment_cost * len(allocations),
-        handling=sum(handling.get(a.location_id, 0.0) for a in allocations),
-        units=prof.unit_cost * units,
-        distance=prof.unit_km_cost * sum(a.units * (a.distance_km or 0.0) for a in allocations),
-        backorder=prof.backorder_penalty * backordered_units,
-    )
-
-
-def _assign(
-    combo: Sequence[_Eligible], demand: Mapping[str, int]
-) -> tuple[dict[str, dict[str, int]], int]:
-    """Give each SKU from the nearest locations of ``combo`` first.
-
-    Returns (location -> sku -> qty, units filled)."""
-    taken: dict[str, dict[str, int]] = {e.location.id: {} for e in combo}
-    ordered = sorted(combo, key=lambda e: (e.unit_km, -e.location.priority, e.location.id))
-    filled = 0
-    for sku, qty in demand.items():
-        rest = qty
-        for e in ordered:
-            if rest == 0:
-                break
-            give = min(rest, e.supply.get(sku, 0))
-            if give:
-                taken[e.location.id][sku] = give
-                rest -= give
-        filled += qty - rest
-    return taken, filled
-
-
-def _build_plan(
-    combo: Sequence[_Eligible], demand: Mapping[str, int], prof: SourcingProfile
-) -> tuple[Plan, tuple[int, int, float, int, float]]:
-    taken, filled = _assign(combo, demand)
-    by_id = {e.location.id: e for e in combo}
+def to_plan(problem: Problem, sol: Solution, profile: SourcingProfile) -> Plan:
+    taken, back = fill(problem, sol.used)
+    sites = problem.sites
     allocations = tuple(
-        Allocation(loc_id, tuple(sorted(lines.items())), by_id[loc_id].distance_km)
-        for loc_id, lines in sorted(taken.items())
-        if lines
-    )
-    back: list[tuple[str, int]] = []
-    for sku, qty in sorted(demand.items()):
-        got = sum(a_lines.get(sku, 0) for a_lines in taken.values())
-        if got < qty:
-            back.append((sku, qty - got))
-    backordered_units = sum(q for _, q in back)
-    handling = {e.location.id: e.location.handling_cost for e in combo}
-    cost = cost_of(allocations, handling, backordered_units, prof)
-    used = [by_id[a.location_id] for a in allocations]
-    priority = sum(e.location.priority for e in used)
-    distance = sum(e.unit_km for e in used)
-    key = (-filled, len(allocations), round(cost.total, 9), -priority, distance)
-    return Plan(allocations, tuple(back), cost), key
-
-
-def _greedy(
-    eligible: Sequence[_Eligible], demand: Mapping[str, int], limit: int | None
-) -> list[_Eligible]:
-    chosen: list[_Eligible] = []
-    rest = dict(demand)
-    pool = list(eligible)
-    while any(rest.values()) and pool and (limit is None or len(chosen) < limit):
-
-        def gain(e: _Eligible) -> tuple[int, float, int, str]:
-            covered = sum(min(q, e.supply.get(s, 0)) for s, q in rest.items())
-            return (-covered, e.unit_km, -e.location.priority, e.location.id)
-
-        best = min(pool, key=gain)
-        if gain(best)[0] == 0:
-            break
-        chosen.append(best)
-        pool.remove(best)
-        for s in rest:
-            rest[s] -= min(rest[s], best.supply.get(s, 0))
-    return chosen
-
-
-def plan(
-    request: SourcingRequest,
-    candidates: Sequence[Candidate],
-    profile: SourcingProfile,
-) -> SourcingResult:
-    """Choose the fulfilment plan for one order. Never reserves; never drops a unit."""
-    started = time.perf_counter()
-    demand = request.demand()
-    trace_candidates: list[dict[str, Any]] = []
-    eligible: list[_Eligible] = []
-    for c in sorted(candidates, key=lambda c: c.location.id):
-        dist = (
-            None
-            if request.ship_to is None or request.service_level is ServiceLevel.PICKUP
-            else haversine_km(request.ship_to, c.location.point)
+        sorted(
+            (
+                Allocation(sites[i].location.id, tuple(sorted(lines.items())), sites[i].distance_km)
+                for i, lines in taken
+            ),
+            key=lambda a: a.location_id,
         )
+    )
+    handling = {sites[i].location.id: sites[i].location.handling_cost for i, _ in taken}
+    cost = cost_of(allocations, handling, sum(back.values()), profile)
+    return Plan(allocations, tuple(sorted(back.items())), cost)
+
+
+def prepare(
+    request: SourcingRequest, candidates: Sequence[Candidate], profile: SourcingProfile
+) -> tuple[Problem, list[dict[str, Any]]]:
+    """The optimization problem of one order (its eligible sites) and the trace entry of each
+    candidate: distance, what it could supply and why it was excluded, if it was."""
+    demand = request.demand()
+    skus = tuple(sorted(demand))
+    trace_candidates: list[dict[str, Any]] = []
+    sites: list[Site] = []
+    km = (
+        None
+        if request.ship_to is None or request.service_level is ServiceLevel.PICKUP
+        else distances_from(request.ship_to)
+    )
+    shipment_cost, unit_cost, unit_km_cost = (
+        profile.shipment_cost,
+        profile.unit_cost,
+        profile.unit_km_cost,
+    )
+    for c in sorted(candidates, key=lambda c: c.location.id):
+        loc = c.location
+        dist = None if km is None else km(loc.latitude, loc.longitude)
         reason = _exclusion(c, request, profile, dist)
-        supply = {s: min(q, max(0, c.available.get(s, 0))) for s, q in demand.items()}
-        supply = {s: q for s, q in supply.items() if q > 0}
+        available = c.available
+        supply = {}
+        for s, q in demand.items():
+            have = available.get(s, 0)
+            if have > 0:
+                supply[s] = have if have < q else q
         if reason is None and not supply:
             reason = "no_stock"
         if reason != "not_pickup_location":
             trace_candidates.append(
                 {
-                    "location_id": c.location.id,
-                    "type": c.location.type.value,
+                    "location_id": loc.id,
+                    "type": loc.type.value,
                     "distance_km": None if dist is None else round(dist, 3),
                     "supplies": supply,
                     "excluded": reason,
                 }
             )
         if reason is None:
-            eligible.append(_Eligible(c.location, dist, supply))
-
-    limit = profile.fulfillment_limit
-    target = sum(min(q, sum(e.supply.get(s, 0) for e in eligible)) for s, q in demand.items())
-    compared: list[tuple[tuple[int, int, float, int, float], Plan]] = []
-    method = "fewest-locations:exact"
-    whole = [e for e in eligible if target > 0 and sum(e.supply.values()) == target]
-    if whole:
-        # One location can give everything that can be given: no split can beat it (fewer
-        # locations ranks before cost). Rank these alone; build only the plans shown.
-        whole.sort(key=lambda e: _single_key(e, target, profile))
-        compared = [
-            (key, p)
-            for p, key in (_build_plan([e], demand, profile) for e in whole[:TRACE_PLAN_LIMIT])
-        ]
-        return _result(
-            profile, method, demand, trace_candidates, eligible, compared, len(whole), started
-        )
-    max_k = min(3, len(eligible)) if limit is None else min(3, limit, len(eligible))
-    for k in range(1, max_k + 1):
-        if math.comb(len(eligible), k) > MAX_EXACT_COMBINATIONS:
-            break
-        for combo in itertools.combinations(eligible, k):
-            p, key = _build_plan(combo, demand, profile)
-            compared.append((key, p))
-        if any(-key[0] == target for key, _ in compared):
-            break
-    best_exact = min(compared, key=lambda kp: kp[0]) if compared else None
-    if best_exact is None or -best_exact[0][0] < target:
-        method = "fewest-locations:greedy"
-        greedy = _greedy(eligible, demand, limit)
-        p, key = _build_plan(greedy, demand, profile)
-        compared.append((key, p))
-    if not compared:
-        p, key = _build_plan([], demand, profile)
-        compared.append((key, p))
-    compared.sort(key=lambda kp: kp[0])
-    return _result(
-        profile, method, demand, trace_candidates, eligible, compared, len(compared), started
+            sites.append(
+                Site(
+                    loc,
+                    dist,
+                    tuple([supply.get(s, 0) for s in skus]),
+                    shipment_cost + loc.handling_cost,
+                    unit_cost + unit_km_cost * (dist or 0.0),
+                )
+            )
+    want = tuple(demand[s] for s in skus)
+    problem = Problem(
+        skus, want, tuple(sites), profile.backorder_penalty, profile.fulfillment_limit
     )
+    return problem, trace_candidates
 
 
-def _single_key(
-    e: _Eligible, units: int, prof: SourcingProfile
-) -> tuple[int, int, float, int, float]:
-    """The ranking key _build_plan gives a one-location plan of ``units`` units."""
-    cost = CostTerms(
-        shipments=prof.shipment_cost,
-        handling=e.location.handling_cost,
-        units=prof.unit_cost * units,
-        distance=prof.unit_km_cost * (units * e.unit_km),
-        backorder=prof.backorder_penalty * 0,
-    )
-    return (-units, 1, round(cost.total, 9), -e.location.priority, e.unit_km)
-
-
-def _result(
+def plan(
+    request: SourcingRequest,
+    candidates: Sequence[Candidate],
     profile: SourcingProfile,
-    method: str,
-    demand: dict[str, int],
-    trace_candidates: list[dict[str, Any]],
-    eligible: list[_Eligible],
-    compared: list[tuple[tuple[int, int, float, int, float], Plan]],
-    plans_compared: int,
-    started: float,
+    budget: SearchBudget = DEFAULT_BUDGET,
 ) -> SourcingResult:
-    chosen = compared[0][1]
+    """Choose the least-cost fulfilment plan for one order. Never reserves; never drops a unit
+    (what no plan ships is backordered)."""
+    started = time.perf_counter()
+    problem, trace_candidates = prepare(request, candidates, profile)
+    demand = request.demand()
+    best, ranked, stats, method = optimize(problem, budget)
+    chosen = to_plan(problem, best, profile)
+    shown = [to_plan(problem, s, profile) for s in ranked]
+    if stats.site_bounds:
+        by_id = {s.location.id: b for s, b in zip(problem.sites, stats.site_bounds, strict=True)}
+        for entry in trace_candidates:
+            bound = by_id.get(entry["location_id"])
+            if bound is not None:
+                entry["lower_bound"] = round(bound, 6)
+                if bound > best.total + COST_TOLERANCE:
+                    entry["excluded"] = "cost_bound"
     trace: dict[str, Any] = {
         "profile": {"name": profile.name, "version": profile.version},
         "method": method,
         "demand": demand,
         "candidates_total": len(trace_candidates),
         "candidates": trace_candidates[:TRACE_CANDIDATE_LIMIT],
-        "eligible": len(eligible),
-        "plans_compared": plans_compared,
-        "plans": [p.as_dict() for _, p in compared[:TRACE_PLAN_LIMIT]],
+        "eligible": len(problem.sites),
+        "search": {
+            "screened_out": stats.screened_out,
+            "nodes": stats.nodes,
+            "pruned": stats.pruned,
+        },
+        "plans": [p.as_dict() for p in shown],
         "chosen": chosen.as_dict(),
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
     }
