@@ -20,6 +20,11 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("PUT", "/v1/products/{sku}"): {"admin", "integration"},
     ("GET", "/v1/sourcing-profiles/{name}"): ALL,
     ("PUT", "/v1/sourcing-profiles/{name}"): {"admin"},
+    ("GET", "/v1/sourcing-profiles"): ALL,
+    ("GET", "/v1/sourcing-profiles/{name}/versions/{version}"): ALL,
+    ("GET", "/v1/channels"): ALL,
+    ("GET", "/v1/channels/{channel}"): ALL,
+    ("PUT", "/v1/channels/{channel}"): {"admin"},
     ("GET", "/v1/inventory"): {"admin", "integration", "location"},
     ("GET", "/v1/inventory/{location_id}/{sku}"): {"admin", "integration", "location"},
     ("PUT", "/v1/inventory/{location_id}/{sku}"): {"admin", "integration", "location"},
@@ -75,6 +80,8 @@ def request_for(method: str, path: str, order_id: str, n: int) -> tuple[str, dic
         .replace("{sku}", "A")
         .replace("{order_id}", order_id)
         .replace("{name}", "default")
+        .replace("{version}", "0")
+        .replace("{channel}", "web")
     )
     bodies: dict[tuple[str, str], dict[str, Any]] = {
         ("PUT", "/v1/locations/{location_id}"): {
@@ -85,6 +92,7 @@ def request_for(method: str, path: str, order_id: str, n: int) -> tuple[str, dic
         },
         ("PUT", "/v1/products/{sku}"): {"name": "A"},
         ("PUT", "/v1/sourcing-profiles/{name}"): {},
+        ("PUT", "/v1/channels/{channel}"): {"sourcing_profile": "default"},
         ("PUT", "/v1/inventory/{location_id}/{sku}"): {"on_hand": 50},
         ("POST", "/v1/inventory/snapshots"): {
             "items": [{"location_id": "NEWARK", "sku": "A", "on_hand": 50}]

@@ -144,6 +144,8 @@ def test_a_lost_reservation_race_is_replanned_on_fresh_stock(
     trace = db.read(lambda uow: orders.sourcing_trace(uow, order.id, ADMIN))
     attempts = trace["rounds"][0]["attempts"]
     assert attempts[0]["lost_race"] == {"location_id": "NEWARK", "sku": "A", "quantity": 2}
+    assert [f["location_id"] for f in attempts[0]["planned"]] == ["NEWARK"]
+    assert attempts[1]["cost"] == pytest.approx(trace["rounds"][0]["chosen"]["cost"]["total"])
     assert attempts[1]["reserved"] == 1
     assert position(db, "NEWARK", "A") == (1, 0)
     assert position(db, "DALLAS", "A") == (4, 2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from omniorder.db.repositories.catalog import Channel
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.db.repositories.stock import LedgerEntry
 from omniorder.domain.model import Location, Product, StockPosition
@@ -64,6 +65,15 @@ def ledger_entry(e: LedgerEntry) -> dict[str, Any]:
 
 def profile(p: SourcingProfile) -> dict[str, Any]:
     return {"name": p.name, "version": p.version, **profile_rules(p)}
+
+
+def channel(c: Channel) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "sourcing_profile": c.sourcing_profile,
+        "created_at": c.created_at.isoformat(),
+        "updated_at": c.updated_at.isoformat(),
+    }
 
 
 def api_key(k: ApiKey) -> dict[str, Any]:

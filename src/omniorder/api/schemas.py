@@ -102,6 +102,25 @@ class ProfileOut(ProfileIn):
     version: int
 
 
+class ProfileVersionOut(ProfileOut):
+    created_at: datetime | None = Field(
+        description="When this version was stored; null for the built-in version 0 of `default`."
+    )
+
+
+class ChannelIn(Input):
+    sourcing_profile: Identifier = Field(
+        description="The profile for the channel's orders that name none; it must exist."
+    )
+
+
+class ChannelOut(BaseModel):
+    id: str
+    sourcing_profile: str
+    created_at: datetime
+    updated_at: datetime
+
+
 # -- inventory -----------------------------------------------------------------------------
 class PositionIn(Input):
     on_hand: Count
@@ -222,7 +241,11 @@ class OrderIn(Input):
     ship_to: ShipTo | None = None
     service_level: ServiceLevel = ServiceLevel.STANDARD
     pickup_location_id: Identifier | None = None
-    sourcing_profile: Identifier = "default"
+    sourcing_profile: Identifier | None = Field(
+        default=None,
+        description="The profile that decides where the order ships from; by default the "
+        "channel's (`PUT /v1/channels/{channel}`), or `default`.",
+    )
 
 
 class OrderLineOut(BaseModel):

@@ -121,6 +121,26 @@ sourcing_profiles = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# Every version of every profile, kept: a trace names the version that decided an order.
+sourcing_profile_versions = Table(
+    "sourcing_profile_versions",
+    metadata,
+    Column("name", ID, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("rules", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Sales channels and the sourcing profile their orders use when they name none.
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("sourcing_profile", ID, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 orders = Table(
     "orders",
     metadata,

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine
 from omniorder.db.clock import utcnow
 from omniorder.db.engine import READONLY
 from omniorder.db.repositories.catalog import (
+    ChannelRepository,
     LocationRepository,
     ProductRepository,
     ProfileRepository,
@@ -32,6 +33,7 @@ class UnitOfWork:
     locations: LocationRepository
     products: ProductRepository
     profiles: ProfileRepository
+    channels: ChannelRepository
     stock: StockRepository
     orders: OrderRepository
     keys: KeyRepository
@@ -54,6 +56,7 @@ class UnitOfWork:
         self.locations = LocationRepository(conn)
         self.products = ProductRepository(conn)
         self.profiles = ProfileRepository(conn)
+        self.channels = ChannelRepository(conn)
         self.stock = StockRepository(conn, staged)
         self.orders = OrderRepository(conn, staged)
         self.keys = KeyRepository(conn)

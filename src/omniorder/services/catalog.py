@@ -1,10 +1,12 @@
-"""Locations, products and sourcing profiles."""
+"""Locations, products, sourcing profiles and channels."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, fields
+from datetime import datetime
 from typing import Any
 
+from omniorder.db.repositories.catalog import Channel
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain.errors import FieldError, NotFound, ValidationFailed
 from omniorder.domain.model import Location, Product
@@ -63,6 +65,53 @@ def get_profile(uow: UnitOfWork, name: str) -> SourcingProfile:
     if name == DEFAULT_PROFILE:
         return SourcingProfile(name=DEFAULT_PROFILE, version=0)
     raise NotFound(f"sourcing profile '{name}' does not exist")
+
+
+def resolve_profile(uow: UnitOfWork, name: str | None, channel: str) -> SourcingProfile:
+    """The profile an order uses: the one it names, else its channel's default, else
+    'default'; one query."""
+    resolved, version, rules = uow.profiles.for_order(name, channel)
+    if rules is not None:
+        return profile_from_rules(resolved, version, rules)
+    if resolved == DEFAULT_PROFILE:
+        return SourcingProfile(name=DEFAULT_PROFILE, version=0)
+    raise NotFound(f"sourcing profile '{resolved}' does not exist")
+
+
+def profile_version(
+    uow: UnitOfWork, name: str, version: int
+) -> tuple[SourcingProfile, datetime | None]:
+    """One stored version of a profile and when it was stored (version 0 of 'default' is the
+    built-in one: never stored)."""
+    stored = uow.profiles.version(name, version)
+    if stored is not None:
+        return profile_from_rules(name, version, stored[0]), stored[1]
+    if name == DEFAULT_PROFILE and version == 0:
+        return SourcingProfile(name=DEFAULT_PROFILE, version=0), None
+    raise NotFound(f"sourcing profile '{name}' has no version {version}")
+
+
+def put_channel(uow: UnitOfWork, channel_id: str, sourcing_profile: str) -> tuple[Channel, bool]:
+    """Set the profile a channel's orders use when they name none; the profile must exist."""
+    try:
+        get_profile(uow, sourcing_profile)
+    except NotFound as exc:
+        raise ValidationFailed(
+            "unknown sourcing profile",
+            [FieldError("sourcing_profile", f"unknown sourcing profile '{sourcing_profile}'")],
+        ) from exc
+    channel, created = uow.channels.put(channel_id, sourcing_profile)
+    uow.emit(
+        "channel.updated", channel_id, {"id": channel_id, "sourcing_profile": sourcing_profile}
+    )
+    return channel, created
+
+
+def get_channel(uow: UnitOfWork, channel_id: str) -> Channel:
+    channel = uow.channels.get(channel_id)
+    if channel is None:
+        raise NotFound(f"channel '{channel_id}' does not exist")
+    return channel
 
 
 def put_profile(uow: UnitOfWork, name: str, rules: dict[str, Any]) -> tuple[SourcingProfile, bool]:

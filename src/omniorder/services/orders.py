@@ -19,7 +19,7 @@ from omniorder.domain.ids import new_id
 from omniorder.domain.model import Fulfillment, FulfillmentLine, Order, OrderLine, ServiceLevel
 from omniorder.domain.states import HOLDING_STATES, FulfillmentState, derive_order_status, move
 from omniorder.services.access import check_channel
-from omniorder.services.catalog import get_profile
+from omniorder.services.catalog import resolve_profile
 from omniorder.services.inventory import require_known
 
 #: Optimistic rounds (plan on fresh stock, reserve conditionally) before the locked round.
@@ -37,7 +37,8 @@ class PlaceOrder:
     ship_to_postal_code: str | None = None
     ship_to_country: str | None = None
     pickup_location_id: str | None = None
-    sourcing_profile: str = "default"
+    #: None: the channel's default profile, or 'default'.
+    sourcing_profile: str | None = None
 
 
 class _LostRace(Exception):
@@ -142,11 +143,9 @@ def _validate(uow: UnitOfWork, cmd: PlaceOrder) -> sourcing.SourcingProfile:
             errors.append(FieldError("pickup_location_id", "only for service_level 'pickup'"))
     profile: sourcing.SourcingProfile | None = None
     try:
-        profile = get_profile(uow, cmd.sourcing_profile)
-    except NotFound:
-        errors.append(
-            FieldError("sourcing_profile", f"unknown sourcing profile '{cmd.sourcing_profile}'")
-        )
+        profile = resolve_profile(uow, cmd.sourcing_profile, cmd.channel)
+    except NotFound as exc:
+        errors.append(FieldError("sourcing_profile", str(exc)))
     try:
         require_known(uow, skus=[(f"lines[{i}].sku", s) for i, (s, _) in enumerate(cmd.lines)])
     except ValidationFailed as exc:
@@ -184,7 +183,7 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> tuple[Order, bool]:
         ship_to_postal_code=cmd.ship_to_postal_code,
         ship_to_country=cmd.ship_to_country,
         pickup_location_id=cmd.pickup_location_id,
-        sourcing_profile=cmd.sourcing_profile,
+        sourcing_profile=profile.name,
     )
 
     def persist(fulfillments: list[Fulfillment], trace: dict[str, Any]) -> None:
@@ -266,12 +265,25 @@ def allocate(
                 if lost is not None:
                     raise _LostRace(*lost)
         except _LostRace as race:
-            attempts.append({"attempt": attempt, "locked": locked, "lost_race": race.info})
+            attempts.append(
+                {
+                    "attempt": attempt,
+                    "locked": locked,
+                    "planned": result.plan.as_dict()["fulfillments"],
+                    "cost": round(result.plan.cost.total, 6),
+                    "lost_race": race.info,
+                }
+            )
             continue
         for ln, (allocated, backordered) in zip(order.lines, before, strict=True):
             ln.allocated, ln.backordered = allocated, backordered
         fulfillments = _fulfillments(order, result.plan)
-        done = {"attempt": attempt, "locked": locked, "reserved": len(reservations)}
+        done = {
+            "attempt": attempt,
+            "locked": locked,
+            "reserved": len(reservations),
+            "cost": round(result.plan.cost.total, 6),
+        }
         trace = {**result.trace, "cause": cause, "attempts": [*attempts, done]}
         persist(fulfillments, trace)
         return fulfillments, trace

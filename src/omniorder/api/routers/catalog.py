@@ -1,4 +1,4 @@
-"""Locations, products and sourcing profiles."""
+"""Locations, products, sourcing profiles and channels."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from omniorder.api.deps import DatabaseDep, require
 from omniorder.api.responses import JSONResponse
 from omniorder.api.schemas import (
     ID_PATTERN,
+    ChannelIn,
+    ChannelOut,
     LocationIn,
     LocationOut,
     Page,
@@ -18,6 +20,7 @@ from omniorder.api.schemas import (
     ProductOut,
     ProfileIn,
     ProfileOut,
+    ProfileVersionOut,
 )
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain.model import Location, LocationType, Product, Role
@@ -136,3 +139,71 @@ def put_profile(name: IdPath, body: ProfileIn, db: DatabaseDep) -> JSONResponse:
 )
 def get_profile(name: IdPath, db: DatabaseDep) -> JSONResponse:
     return JSONResponse(render.profile(db.read(lambda uow: catalog.get_profile(uow, name))))
+
+
+@router.get(
+    "/sourcing-profiles",
+    response_model=Page[ProfileOut],
+    responses=render.problems(),
+    dependencies=[CATALOG_READERS],
+    tags=["sourcing"],
+    summary="List the sourcing profiles in their current versions",
+)
+def list_profiles(db: DatabaseDep) -> JSONResponse:
+    def run(uow: UnitOfWork) -> list[dict[str, object]]:
+        names = sorted({catalog.DEFAULT_PROFILE, *uow.profiles.names()})
+        return [render.profile(catalog.get_profile(uow, n)) for n in names]
+
+    return JSONResponse({"items": db.read(run), "next_cursor": None})
+
+
+@router.get(
+    "/sourcing-profiles/{name}/versions/{version}",
+    response_model=ProfileVersionOut,
+    responses=render.problems(404),
+    dependencies=[CATALOG_READERS],
+    tags=["sourcing"],
+    summary="One version of a sourcing profile, as a sourcing trace names it",
+)
+def get_profile_version(
+    name: IdPath, version: Annotated[int, Path(ge=0, le=2**31 - 1)], db: DatabaseDep
+) -> JSONResponse:
+    profile, created_at = db.read(lambda uow: catalog.profile_version(uow, name, version))
+    data = {**render.profile(profile), "created_at": created_at and created_at.isoformat()}
+    return JSONResponse(data)
+
+
+@router.put(
+    "/channels/{channel}",
+    response_model=ChannelOut,
+    responses={201: {"model": ChannelOut}, **render.problems()},
+    dependencies=[Depends(require())],
+    tags=["sourcing"],
+    summary="Create (201) or update (200) a channel: the sourcing profile of its orders",
+)
+def put_channel(channel: IdPath, body: ChannelIn, db: DatabaseDep) -> JSONResponse:
+    found, created = db.write(lambda uow: catalog.put_channel(uow, channel, body.sourcing_profile))
+    return JSONResponse(render.channel(found), status_code=201 if created else 200)
+
+
+@router.get(
+    "/channels/{channel}",
+    response_model=ChannelOut,
+    responses=render.problems(404),
+    dependencies=[CATALOG_READERS],
+    tags=["sourcing"],
+)
+def get_channel(channel: IdPath, db: DatabaseDep) -> JSONResponse:
+    return JSONResponse(render.channel(db.read(lambda uow: catalog.get_channel(uow, channel))))
+
+
+@router.get(
+    "/channels",
+    response_model=Page[ChannelOut],
+    responses=render.problems(),
+    dependencies=[CATALOG_READERS],
+    tags=["sourcing"],
+)
+def list_channels(db: DatabaseDep, limit: Limit = 50, cursor: Cursor = None) -> JSONResponse:
+    items, nxt = db.read(lambda uow: uow.channels.list_page(limit, cursor))
+    return JSONResponse({"items": [render.channel(c) for c in items], "next_cursor": nxt})

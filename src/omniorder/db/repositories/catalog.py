@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, select
 
 from omniorder.db import tables as t
-from omniorder.db.clock import utcnow
+from omniorder.db.clock import as_utc, utcnow
 from omniorder.db.repositories._util import decode_cursor, insert_for, page
 from omniorder.domain.model import Location, LocationType, Product
 
@@ -148,6 +150,24 @@ def _product(row: Any) -> Product:
 _KNOWN_SKUS: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
 _SKUS_IN = select(t.products.c.sku).where(t.products.c.sku.in_(bindparam("b_skus", expanding=True)))
 _PROFILE = select(t.sourcing_profiles).where(t.sourcing_profiles.c.name == bindparam("b_name"))
+# The channel's default profile (or 'default') with its current version, in one statement.
+_CHANNEL_PROFILE = func.coalesce(
+    select(t.channels.c.sourcing_profile)
+    .where(t.channels.c.id == bindparam("b_channel"))
+    .scalar_subquery(),
+    "default",
+)
+_PROFILE_FOR_CHANNEL = select(
+    _CHANNEL_PROFILE.label("name"),
+    select(t.sourcing_profiles.c.version)
+    .where(t.sourcing_profiles.c.name == _CHANNEL_PROFILE)
+    .scalar_subquery()
+    .label("version"),
+    select(t.sourcing_profiles.c.rules)
+    .where(t.sourcing_profiles.c.name == _CHANNEL_PROFILE)
+    .scalar_subquery()
+    .label("rules"),
+)
 
 
 class ProductRepository:
@@ -206,7 +226,8 @@ class ProfileRepository:
         return None if row is None else (row.version, dict(row.rules))
 
     def put(self, name: str, rules: dict[str, Any]) -> tuple[int, bool]:
-        """Store a new version of the profile; returns (version, created)."""
+        """Store a new version of the profile (and keep it in the history); returns
+        (version, created)."""
         now = utcnow()
         stmt = insert_for(self.conn, t.sourcing_profiles).values(
             name=name, version=1, rules=rules, updated_at=now
@@ -220,8 +241,82 @@ class ProfileRepository:
             },
         ).returning(t.sourcing_profiles.c.version)
         version = int(self.conn.execute(stmt).scalar_one())
+        self.conn.execute(
+            t.sourcing_profile_versions.insert().values(
+                name=name, version=version, rules=rules, created_at=now
+            )
+        )
         return version, version == 1
+
+    def version(self, name: str, version: int) -> tuple[dict[str, Any], datetime] | None:
+        """The rules of one stored version and when it was stored."""
+        v = t.sourcing_profile_versions
+        row = self.conn.execute(
+            select(v.c.rules, v.c.created_at).where(v.c.name == name, v.c.version == version)
+        ).first()
+        return None if row is None else (dict(row.rules), as_utc(row.created_at))
+
+    def for_order(self, name: str | None, channel: str) -> tuple[str, int, dict[str, Any] | None]:
+        """The profile an order uses, in one query: ``name``, or when None the channel's
+        default, or 'default'. Returns (name, version, rules); rules None when no version of
+        that name is stored (version 0)."""
+        if name is not None:
+            stored = self.get(name)
+            return (name, 0, None) if stored is None else (name, stored[0], stored[1])
+        row = self.conn.execute(_PROFILE_FOR_CHANNEL, {"b_channel": channel}).first()
+        if row is None or row.name is None:
+            return "default", 0, None
+        if row.version is None:
+            return row.name, 0, None
+        return row.name, row.version, dict(row.rules)
 
     def names(self) -> list[str]:
         q = select(t.sourcing_profiles.c.name).order_by(t.sourcing_profiles.c.name)
         return list(self.conn.execute(q).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    id: str
+    sourcing_profile: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChannelRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, channel_id: str) -> Channel | None:
+        row = self.conn.execute(select(t.channels).where(t.channels.c.id == channel_id)).first()
+        return None if row is None else _channel(row)
+
+    def put(self, channel_id: str, sourcing_profile: str) -> tuple[Channel, bool]:
+        """Create or update; returns (channel, created)."""
+        existing = self.get(channel_id)
+        now = utcnow()
+        if existing is None:
+            self.conn.execute(
+                t.channels.insert().values(
+                    id=channel_id, sourcing_profile=sourcing_profile, created_at=now, updated_at=now
+                )
+            )
+            return Channel(channel_id, sourcing_profile, now, now), True
+        self.conn.execute(
+            t.channels.update()
+            .where(t.channels.c.id == channel_id)
+            .values(sourcing_profile=sourcing_profile, updated_at=now)
+        )
+        return Channel(channel_id, sourcing_profile, existing.created_at, now), False
+
+    def list_page(self, limit: int, cursor: str | None) -> tuple[list[Channel], str | None]:
+        q = select(t.channels).order_by(t.channels.c.id).limit(limit + 1)
+        after = decode_cursor(cursor)
+        if after is not None:
+            q = q.where(t.channels.c.id > after)
+        rows = [_channel(r) for r in self.conn.execute(q)]
+        return page(rows, limit, lambda c: c.id)
+
+
+def _channel(row: Any) -> Channel:
+    return Channel(row.id, row.sourcing_profile, as_utc(row.created_at), as_utc(row.updated_at))
