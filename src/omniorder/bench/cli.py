@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -169,6 +170,7 @@ def bench_sourcing(
     from omniorder.bench import sourcing
     from omniorder.bench.common import default_output, machine, write_result
     from omniorder.domain.sourcing import SourcingProfile
+    from omniorder.serve import GC_THRESHOLD
 
     console = Console()
     sizes = _int_list(locations)
@@ -191,6 +193,11 @@ def bench_sourcing(
             for n_lines in line_counts:
                 progress.update(task, description=f"{size} locations x {n_lines} lines")
                 items = sourcing.instances(net, n_lines, orders, seed + n_lines)
+                # the garbage collector as `omniorder serve` runs it: what is alive before
+                # the work (here the instances) is frozen, young collections are rarer
+                gc.collect()
+                gc.freeze()
+                gc.set_threshold(GC_THRESHOLD, 20, 20)
                 cell = sourcing.run_cell(
                     items, profile, highs_orders, lambda: progress.advance(task)
                 )

@@ -571,17 +571,22 @@ def optimize(
     n = len(problem.sites)
     if n == 0:
         return best.ranked()[0], best.ranked(), stats, {"name": "branch-and-bound", "gap": 0.0}
-    singles = [_single(problem, i) for i in range(n)]
-    for sol in heapq.nsmallest(keep, singles, key=_rank):
-        best.offer(sol)
+    singles = _single_costs(problem)
+    for i in heapq.nsmallest(keep, range(n), key=lambda i: _single_rank(problem, singles, i)):
+        best.offer(_single(problem, singles, i))
     assert best.best is not None
+    floor = _multi_floor(problem)
+    if n == 1 or best.best.total < floor - COST_TOLERANCE:
+        # No plan of two or more sites can beat the best single one: nothing to search.
+        stats.site_bounds = [min(floor, single) for single in singles]
+        stats.screened_out = n
+        return best.best, best.ranked(), stats, {"name": "branch-and-bound", "gap": 0.0}
     multi = screen_bounds(problem)
     alive = [i for i in range(n) if multi[i] <= best.best.total + COST_TOLERANCE]
     if alive:
         _greedy(problem, alive, best)
         alive = [i for i in alive if multi[i] <= best.best.total + COST_TOLERANCE]
-    bounds = [min(a, b.total) for a, b in zip(multi, singles, strict=True)]
-    stats.site_bounds = bounds
+    stats.site_bounds = [min(a, b) for a, b in zip(multi, singles, strict=True)]
     stats.screened_out = n - len(alive)
     search = _Search(problem, alive, best, budget)
     search.run()
@@ -600,14 +605,46 @@ def optimize(
     return best.best, ranked, stats, method
 
 
-def _single(problem: Problem, i: int) -> Solution:
-    """The plan of site ``i`` alone: it gives all it has (supply is capped at the demand)."""
+def _single_costs(problem: Problem) -> list[float]:
+    """The cost of each site's plan alone: it gives all it has (supply is capped at the
+    demand), the rest is backordered; a site dearer per unit than the penalty gives nothing."""
+    penalty = problem.penalty
+    empty = problem.empty_cost
+    return [
+        empty
+        if s.unit > penalty
+        else s.fixed + s.unit * s.units + penalty * (sum(problem.demand) - s.units)
+        for s in problem.sites
+    ]
+
+
+def _single_rank(problem: Problem, singles: list[float], i: int) -> tuple[float, int, float, str]:
+    site = problem.sites[i]
+    return (singles[i], -site.location.priority, site.km, site.location.id)
+
+
+def _single(problem: Problem, singles: list[float], i: int) -> Solution:
     site = problem.sites[i]
     if site.unit > problem.penalty:
         return Solution(problem.empty_cost, (), _tie(problem, ()))
-    missing = sum(problem.demand) - site.units
-    total = site.fixed + site.unit * site.units + problem.penalty * missing
-    return Solution(total, (i,), (-site.location.priority, site.km, (site.location.id,)))
+    return Solution(singles[i], (i,), (-site.location.priority, site.km, (site.location.id,)))
+
+
+def _multi_floor(problem: Problem) -> float:
+    """A lower bound of every plan that ships from two sites or more: the two smallest fixed
+    costs, and every unit at the cheapest unit cost of any site holding its SKU (or the
+    penalty)."""
+    sites = problem.sites
+    two = heapq.nsmallest(2, (s.fixed for s in sites))
+    floor = sum(two)
+    penalty = problem.penalty
+    for j, need in enumerate(problem.demand):
+        cheapest = penalty
+        for s in sites:
+            if s.supply[j] and s.unit < cheapest:
+                cheapest = s.unit
+        floor += need * cheapest
+    return floor
 
 
 def _greedy(problem: Problem, pool: Sequence[int], best: _Best) -> None:
@@ -713,8 +750,8 @@ def prepare(
             trace_candidates.append(
                 {
                     "location_id": loc.id,
-                    "type": loc.type.value,
-                    "distance_km": None if dist is None else round(dist, 3),
+                    "type": loc.type,  # a StrEnum: serialized as its value
+                    "distance_km": dist,
                     "supplies": supply,
                     "excluded": reason,
                 }
@@ -748,15 +785,22 @@ def plan(
     problem, trace_candidates = prepare(request, candidates, profile)
     demand = request.demand()
     best, ranked, stats, method = optimize(problem, budget)
-    chosen = to_plan(problem, best, profile)
     shown = [to_plan(problem, s, profile) for s in ranked]
+    shown_dicts = [p.as_dict() for p in shown]
+    # the best is ranked first: same set of sites, same plan
+    if ranked and ranked[0].used == best.used:
+        chosen, chosen_dict = shown[0], shown_dicts[0]
+    else:
+        chosen = to_plan(problem, best, profile)
+        chosen_dict = chosen.as_dict()
     if stats.site_bounds:
         by_id = {s.location.id: b for s, b in zip(problem.sites, stats.site_bounds, strict=True)}
+        limit = best.total + COST_TOLERANCE
         for entry in trace_candidates:
             bound = by_id.get(entry["location_id"])
             if bound is not None:
-                entry["lower_bound"] = round(bound, 6)
-                if bound > best.total + COST_TOLERANCE:
+                entry["lower_bound"] = bound
+                if bound > limit:
                     entry["excluded"] = "cost_bound"
     trace: dict[str, Any] = {
         "profile": {"name": profile.name, "version": profile.version},
@@ -770,8 +814,8 @@ def plan(
             "nodes": stats.nodes,
             "pruned": stats.pruned,
         },
-        "plans": [p.as_dict() for p in shown],
-        "chosen": chosen.as_dict(),
+        "plans": shown_dicts,
+        "chosen": chosen_dict,
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
     }
     return SourcingResult(chosen, trace)
