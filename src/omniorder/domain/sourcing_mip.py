@@ -19,11 +19,31 @@ MIP's objective).
 from __future__ import annotations
 
 import math
+import os
+import sys
 
 import highspy
 import numpy as np
 
 from omniorder.domain.sourcing import Problem, Solution, evaluate
+
+
+def _absorb_banner() -> None:
+    """HiGHS prints a banner to the process's stdout the first time a solver is created,
+    whatever its options; create that first one here with stdout pointed at /dev/null, so
+    that it never lands in a command's output or a server's log."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            highspy.Highs()  # type: ignore[no-untyped-call]
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+_absorb_banner()
 
 
 def solve_mip(
