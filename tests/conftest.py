@@ -86,7 +86,9 @@ def backend(database_url: str) -> str:
 @pytest.fixture
 def settings(database_url: str, engine: Engine) -> Settings:
     del engine  # cleaned database first
-    return Settings(database_url=database_url, admin_key=ADMIN_KEY, db_pool_size=20)
+    return Settings(
+        database_url=database_url, admin_key=ADMIN_KEY, db_pool_size=20, background_worker=False
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The `omniorder` command: serve, db upgrade, demo load, keys create, bench."""
+"""The `omniorder` command: serve, worker, db upgrade, demo load, keys create, bench."""
 
 from __future__ import annotations
 
@@ -55,6 +55,49 @@ def serve(
     from omniorder.serve import serve as run_server
 
     run_server(host or settings.host, port or settings.port, workers, settings.log_level)
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="One pass, print what it did, exit.")] = False,
+    interval: Annotated[
+        float, typer.Option(min=0.05, help="Seconds between passes when idle.")
+    ] = 1.0,
+) -> None:
+    """Run the lifecycle worker: re-route fulfillments not accepted in time, expire pickups
+    not collected, source backorders when stock grows. Safe to run in several processes on
+    PostgreSQL; run one on SQLite."""
+    import time
+
+    from omniorder.db.engine import make_engine
+    from omniorder.db.migrate import is_up_to_date
+    from omniorder.services.database import Database
+    from omniorder.services.worker import run_once
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    if not is_up_to_date(engine):
+        console.print("[red]error:[/red] the database is not migrated: run `omniorder db upgrade`")
+        raise typer.Exit(6)
+    db, policy = Database(engine), settings.policy()
+    out = Console()
+    try:
+        while True:
+            result = run_once(db, policy)
+            if once or result.busy:
+                out.print(
+                    f"timed out {result.timed_out}, expired {result.expired}, "
+                    f"skipped {result.skipped}, backordered SKUs woken {result.backorder_skus}, "
+                    f"orders sourced again {result.backorders_served}"
+                )
+            if once:
+                return
+            if not result.busy:
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        return
+    finally:
+        engine.dispose()
 
 
 @db_app.command("upgrade")

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from omniorder.domain.policy import DEFAULT_ACCEPT_MINUTES, LifecyclePolicy
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OMNIORDER_", env_file=None, extra="ignore")
@@ -26,3 +28,20 @@ class Settings(BaseSettings):
         default=4, ge=1, le=1000, description="Requests a worker process runs at once."
     )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    accept_minutes: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_ACCEPT_MINUTES),
+        description="Minutes a location of each type has to accept a fulfillment (JSON).",
+    )
+    pickup_hours: int = Field(default=72, ge=1, le=24 * 60)
+    max_reroutes: int = Field(default=3, ge=0, le=100)
+    background_worker: bool = Field(
+        default=True,
+        description="Run the lifecycle worker (timers, backorders) in each server process.",
+    )
+
+    def policy(self) -> LifecyclePolicy:
+        return LifecyclePolicy(
+            accept_minutes={**DEFAULT_ACCEPT_MINUTES, **self.accept_minutes},
+            pickup_hours=self.pickup_hours,
+            max_reroutes=self.max_reroutes,
+        )

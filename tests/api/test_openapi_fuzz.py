@@ -32,7 +32,7 @@ def _migrated_app() -> FastAPI:
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    return create_app(Settings(database_url=url, admin_key=KEY))
+    return create_app(Settings(database_url=url, admin_key=KEY, background_worker=False))
 
 
 APP = _migrated_app()

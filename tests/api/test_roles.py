@@ -40,6 +40,16 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/v1/events"): {"admin", "integration"},
     ("GET", "/v1/api-keys"): {"admin"},
     ("POST", "/v1/api-keys"): {"admin"},
+    ("GET", "/v1/fulfillments"): {"admin", "location"},
+    ("GET", "/v1/fulfillments/{fulfillment_id}"): {"admin", "location"},
+    ("POST", "/v1/fulfillments/{fulfillment_id}/accept"): {"admin", "location"},
+    ("POST", "/v1/fulfillments/{fulfillment_id}/reject"): {"admin", "location"},
+    ("POST", "/v1/fulfillments/{fulfillment_id}/ship"): {"admin", "location"},
+    ("POST", "/v1/fulfillments/{fulfillment_id}/ready-for-pickup"): {"admin", "location"},
+    ("POST", "/v1/fulfillments/{fulfillment_id}/picked-up"): {"admin", "location"},
+    ("POST", "/v1/fulfillments/{fulfillment_id}/cancel"): {"admin", "location"},
+    ("POST", "/v1/orders/{order_id}/hold"): {"admin", "channel"},
+    ("POST", "/v1/orders/{order_id}/release"): {"admin", "channel"},
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
@@ -71,14 +81,22 @@ def world(client: TestClient) -> dict[str, Any]:
         r = client.post("/v1/api-keys", json={"name": role, "role": role, **extra})
         assert r.status_code == 201, r.text
         keys[role] = r.json()["secret"]
-    return {"keys": keys, "order_id": order["id"]}
+    return {
+        "keys": keys,
+        "order_id": order["id"],
+        "fulfillment_id": order["fulfillments"][0]["id"],
+    }
 
 
-def request_for(method: str, path: str, order_id: str, n: int) -> tuple[str, dict[str, Any] | None]:
+def request_for(
+    method: str, path: str, world: dict[str, Any], n: int
+) -> tuple[str, dict[str, Any] | None]:
+    order_id = world["order_id"]
     url = (
         path.replace("{location_id}", "NEWARK")
         .replace("{sku}", "A")
         .replace("{order_id}", order_id)
+        .replace("{fulfillment_id}", world["fulfillment_id"])
         .replace("{name}", "default")
         .replace("{version}", "0")
         .replace("{channel}", "web")
@@ -105,6 +123,12 @@ def request_for(method: str, path: str, order_id: str, n: int) -> tuple[str, dic
         },
         ("POST", "/v1/orders"): order_body(f"R-{n}", [("A", 1)]),
         ("POST", "/v1/api-keys"): {"name": "k", "role": "integration"},
+        ("POST", "/v1/fulfillments/{fulfillment_id}/reject"): {"reason": "damaged"},
+        ("POST", "/v1/fulfillments/{fulfillment_id}/ship"): {
+            "carrier": "UPS",
+            "tracking_number": "1Z",
+        },
+        ("POST", "/v1/orders/{order_id}/hold"): {"reason": "manual"},
     }
     if path == "/v1/availability":
         url += "?sku=A"
@@ -118,7 +142,7 @@ def test_roles_are_enforced_on_every_route(
     failures = []
     for n, (method, path) in enumerate(sorted(EXPECTED)):
         allowed = EXPECTED[(method, path)]
-        url, body = request_for(method, path, world["order_id"], n)
+        url, body = request_for(method, path, world, n)
         if who == "none":
             headers = {"Authorization": ""}
         elif who == "wrong":

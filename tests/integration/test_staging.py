@@ -25,6 +25,8 @@ ORDER_ROW = {
     "pickup_location_id": None,
     "sourcing_profile": "default",
     "request_hash": "0" * 64,
+    "hold_reason": None,
+    "reroutes": 0,
 }
 
 

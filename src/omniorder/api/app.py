@@ -13,7 +13,7 @@ from omniorder import __version__
 from omniorder.api import problems
 from omniorder.api.deps import reject_unknown_query
 from omniorder.api.middleware import BodyLimit, RequestMetrics
-from omniorder.api.routers import catalog, inventory, orders, system
+from omniorder.api.routers import catalog, fulfillments, inventory, orders, system
 from omniorder.api.schemas import Problem
 from omniorder.config import Settings
 from omniorder.db.engine import make_engine
@@ -21,6 +21,7 @@ from omniorder.db.migrate import is_up_to_date
 from omniorder.domain.errors import DatabaseNotMigrated
 from omniorder.services.database import Database
 from omniorder.services.keys import Authenticator, ensure_env_admin_key
+from omniorder.services.worker import BackgroundWorker
 
 log = logging.getLogger("omniorder")
 
@@ -42,7 +43,12 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             raise DatabaseNotMigrated("the database is not migrated: run `omniorder db upgrade`")
         if settings.admin_key is not None:
             ensure_env_admin_key(db, settings.admin_key.get_secret_value())
+        worker = BackgroundWorker(db, app.state.policy) if settings.background_worker else None
+        if worker is not None:
+            worker.start()
         yield
+        if worker is not None:
+            worker.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -57,10 +63,12 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.state.settings = settings
     app.state.db = db
     app.state.authenticator = Authenticator(db)
+    app.state.policy = settings.policy()
     problems.install(app)
     app.include_router(catalog.router, prefix="/v1")
     app.include_router(inventory.router, prefix="/v1")
     app.include_router(orders.router, prefix="/v1")
+    app.include_router(fulfillments.router, prefix="/v1")
     app.include_router(system.router, prefix="/v1")
     app.include_router(system.ops)
 

@@ -241,6 +241,11 @@ class OrderIn(Input):
     ship_to: ShipTo | None = None
     service_level: ServiceLevel = ServiceLevel.STANDARD
     pickup_location_id: Identifier | None = None
+    hold_reason: Literal["payment", "fraud", "manual"] | None = Field(
+        default=None,
+        description="Capture the order on hold: its units are reserved, nothing ships until "
+        "`POST /v1/orders/{id}/release`.",
+    )
     sourcing_profile: Identifier | None = Field(
         default=None,
         description="The profile that decides where the order ships from; by default the "
@@ -272,6 +277,13 @@ class FulfillmentOut(BaseModel):
     estimated_delivery_date: date | None
     carrier: str | None
     tracking_number: str | None
+    accept_by: datetime | None = Field(
+        description="A pending fulfillment not accepted by then is re-routed."
+    )
+    expires_at: datetime | None = Field(
+        description="A pickup not collected by then expires and its units are released."
+    )
+    rejection_reason: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -292,10 +304,39 @@ class OrderOut(BaseModel):
     ship_to: ShipToOut | None
     pickup_location_id: str | None
     sourcing_profile: str
+    hold_reason: str | None
+    reroutes: int = Field(description="Fulfillments of the order rejected or timed out so far.")
     lines: list[OrderLineOut]
     fulfillments: list[FulfillmentOut]
     created_at: datetime
     updated_at: datetime
+
+
+Note = Annotated[str, StringConstraints(max_length=500)]
+
+
+class RejectIn(Input):
+    reason: Literal["out_of_stock", "damaged", "capacity", "other"]
+    lines: list[LineIn] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="Only these units are rejected (the rest stays); without: all of them.",
+    )
+    note: Note | None = None
+
+
+class ShipIn(Input):
+    carrier: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    tracking_number: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class FulfillmentCancelIn(Input):
+    reason: Note | None = None
+
+
+class HoldIn(Input):
+    reason: Literal["payment", "fraud", "manual"]
 
 
 class CancelIn(Input):

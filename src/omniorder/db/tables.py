@@ -141,6 +141,15 @@ channels = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# SKUs whose stock grew: backordered orders of these SKUs are to be sourced again. Written in
+# the transaction that grows the stock, deleted by the transaction that does the sourcing.
+backorder_wakeups = Table(
+    "backorder_wakeups",
+    metadata,
+    Column("sku", ID, primary_key=True),
+    Column("requested_at", UTCDateTime, nullable=False),
+)
+
 orders = Table(
     "orders",
     metadata,
@@ -158,6 +167,10 @@ orders = Table(
     Column("request_hash", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # why the order is on hold (payment, fraud, manual, too_many_reroutes); null: not held
+    Column("hold_reason", String(40)),
+    # how often fulfillments of the order were rejected or timed out and re-routed
+    Column("reroutes", Integer, nullable=False, server_default=text("0")),
     UniqueConstraint("channel", "external_id"),
     Index("ix_orders_status", "status", "id"),
 )
@@ -197,7 +210,14 @@ fulfillments = Table(
     Column("tracking_number", String(100)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # durable timers: a pending fulfillment not accepted by then is re-routed; a pickup not
+    # collected by expires_at expires
+    Column("accept_by", UTCDateTime),
+    Column("expires_at", UTCDateTime),
+    Column("rejection_reason", String(40)),
     Index("ix_fulfillments_order", "order_id"),
+    Index("ix_fulfillments_accept_by", "accept_by"),
+    Index("ix_fulfillments_expires_at", "expires_at"),
     Index("ix_fulfillments_location_state", "location_id", "state", "id"),
     Index("ix_fulfillments_location_created", "location_id", "created_at"),
 )

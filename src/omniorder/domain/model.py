@@ -99,6 +99,9 @@ class Fulfillment:
     updated_at: datetime
     carrier: str | None = None
     tracking_number: str | None = None
+    accept_by: datetime | None = None
+    expires_at: datetime | None = None
+    rejection_reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -117,3 +120,5 @@ class Order:
     pickup_location_id: str | None = None
     sourcing_profile: str = "default"
     fulfillments: list[Fulfillment] = field(default_factory=list)
+    hold_reason: str | None = None
+    reroutes: int = 0

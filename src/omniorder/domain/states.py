@@ -74,13 +74,13 @@ def derive_order_status(
     ``allocated`` counts units held in live (not final) fulfillments, ``delivered`` units shipped
     or picked up, ``cancelled`` units cancelled, ``backordered`` units waiting for stock.
     """
-    if on_hold:
-        return OrderStatus.ON_HOLD
     if cancelled >= ordered:
         return OrderStatus.CANCELLED
     open_units = allocated + backordered
     if open_units == 0:
         return OrderStatus.COMPLETED
+    if on_hold:  # a hold matters only while something is left to do
+        return OrderStatus.ON_HOLD
     if delivered > 0:
         return OrderStatus.PARTIALLY_SHIPPED
     if backordered == 0:

@@ -17,6 +17,7 @@ from omniorder.domain.errors import Conflict, FieldError, NotFound, ValidationFa
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.ids import new_id
 from omniorder.domain.model import Fulfillment, FulfillmentLine, Order, OrderLine, ServiceLevel
+from omniorder.domain.policy import DEFAULT_POLICY, LifecyclePolicy
 from omniorder.domain.states import HOLDING_STATES, FulfillmentState, derive_order_status, move
 from omniorder.services.access import check_channel
 from omniorder.services.catalog import resolve_profile
@@ -39,6 +40,8 @@ class PlaceOrder:
     pickup_location_id: str | None = None
     #: None: the channel's default profile, or 'default'.
     sourcing_profile: str | None = None
+    #: Put the order on hold at capture (payment, fraud, manual); its units are still reserved.
+    hold_reason: str | None = None
 
 
 class _LostRace(Exception):
@@ -65,6 +68,8 @@ def order_dict(order: Order) -> dict[str, Any]:
         },
         "pickup_location_id": order.pickup_location_id,
         "sourcing_profile": order.sourcing_profile,
+        "hold_reason": order.hold_reason,
+        "reroutes": order.reroutes,
         "lines": [
             {
                 "sku": ln.sku,
@@ -95,18 +100,23 @@ def fulfillment_dict(f: Fulfillment) -> dict[str, Any]:
         else f.estimated_delivery_date.isoformat(),
         "carrier": f.carrier,
         "tracking_number": f.tracking_number,
+        "accept_by": None if f.accept_by is None else f.accept_by.isoformat(),
+        "expires_at": None if f.expires_at is None else f.expires_at.isoformat(),
+        "rejection_reason": f.rejection_reason,
         "created_at": f.created_at.isoformat(),
         "updated_at": f.updated_at.isoformat(),
     }
 
 
 def refresh_status(order: Order) -> None:
+    """Recompute the order's status from its lines and hold: the one place that sets it."""
     order.status = derive_order_status(
         allocated=sum(ln.allocated for ln in order.lines),
         backordered=sum(ln.backordered for ln in order.lines),
         delivered=sum(ln.shipped for ln in order.lines),
         cancelled=sum(ln.cancelled for ln in order.lines),
         ordered=sum(ln.quantity for ln in order.lines),
+        on_hold=order.hold_reason is not None,
     ).value
 
 
@@ -155,7 +165,9 @@ def _validate(uow: UnitOfWork, cmd: PlaceOrder) -> sourcing.SourcingProfile:
     return profile
 
 
-def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> tuple[Order, bool]:
+def place_order(
+    uow: UnitOfWork, cmd: PlaceOrder, policy: LifecyclePolicy = DEFAULT_POLICY
+) -> tuple[Order, bool]:
     """Capture an order once per (channel, external_id); returns (order, created)."""
     existing = uow.orders.find_by_external_id(cmd.channel, cmd.external_id)
     if existing is not None:
@@ -184,6 +196,7 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> tuple[Order, bool]:
         ship_to_country=cmd.ship_to_country,
         pickup_location_id=cmd.pickup_location_id,
         sourcing_profile=profile.name,
+        hold_reason=cmd.hold_reason,
     )
 
     def persist(fulfillments: list[Fulfillment], trace: dict[str, Any]) -> None:
@@ -192,7 +205,9 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> tuple[Order, bool]:
         uow.orders.add_fulfillments(fulfillments)
         uow.orders.add_trace(order.id, 1, trace)
 
-    fulfillments, _ = allocate(uow, order, profile, cause="order.created", persist=persist)
+    fulfillments, _ = allocate(
+        uow, order, profile, cause="order.created", persist=persist, policy=policy
+    )
     order.fulfillments = fulfillments
     data = order_dict(order)
     uow.emit("order.created", order.id, data)
@@ -229,6 +244,7 @@ def allocate(
     cause: str,
     persist: Persist,
     excluded: frozenset[str] = frozenset(),
+    policy: LifecyclePolicy = DEFAULT_POLICY,
 ) -> tuple[list[Fulfillment], dict[str, Any]]:
     """Source and reserve the order's backordered units.
 
@@ -255,7 +271,8 @@ def allocate(
         locked = attempt > OPTIMISTIC_ATTEMPTS
         if locked:
             uow.stock.lock_skus(demand)
-        result = sourcing.plan(request, _candidates(uow, demand, order.pickup_location_id), profile)
+        candidates = _candidates(uow, demand, order.pickup_location_id)
+        result = sourcing.plan(request, candidates, profile)
         reservations = [
             (a.location_id, sku, qty) for a in result.plan.allocations for sku, qty in a.lines
         ]
@@ -277,7 +294,8 @@ def allocate(
             continue
         for ln, (allocated, backordered) in zip(order.lines, before, strict=True):
             ln.allocated, ln.backordered = allocated, backordered
-        fulfillments = _fulfillments(order, result.plan)
+        types = {c.location.id: c.location.type.value for c in candidates}
+        fulfillments = _fulfillments(order, result.plan, types, policy)
         done = {
             "attempt": attempt,
             "locked": locked,
@@ -290,8 +308,11 @@ def allocate(
     raise AssertionError("the locked round cannot lose a race")  # pragma: no cover
 
 
-def _fulfillments(order: Order, plan: sourcing.Plan) -> list[Fulfillment]:
-    """The fulfillments a plan implies; moves the planned units from backordered to allocated."""
+def _fulfillments(
+    order: Order, plan: sourcing.Plan, types: dict[str, str], policy: LifecyclePolicy
+) -> list[Fulfillment]:
+    """The fulfillments a plan implies (each with the time by which its location must accept
+    it); moves the planned units from backordered to allocated."""
     now = utcnow()
     out: list[Fulfillment] = []
     for a in plan.allocations:
@@ -308,6 +329,7 @@ def _fulfillments(order: Order, plan: sourcing.Plan) -> list[Fulfillment]:
                 ),
                 created_at=now,
                 updated_at=now,
+                accept_by=policy.accept_by(types.get(a.location_id, "warehouse"), now),
             )
         )
         for sku, qty in a.lines:

@@ -55,6 +55,7 @@ def order_command(body: OrderIn) -> orders.PlaceOrder:
         ship_to_country=None if body.ship_to is None else body.ship_to.country,
         pickup_location_id=body.pickup_location_id,
         sourcing_profile=body.sourcing_profile,
+        hold_reason=body.hold_reason,
     )
 
 
@@ -83,7 +84,7 @@ def post_order(
         return (201 if created else 200), orders.order_dict(order)
 
     status, data = db.execute(
-        lambda uow: orders.place_order(uow, cmd),
+        lambda uow: orders.place_order(uow, cmd, request.app.state.policy),
         render_result,
         idempotency(principal, idempotency_key, "POST", request.url.path, body),
     )

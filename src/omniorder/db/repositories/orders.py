@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
@@ -108,6 +109,8 @@ class OrderRepository:
                     pickup_location_id=r.pickup_location_id,
                     sourcing_profile=r.sourcing_profile,
                     fulfillments=fuls.get(r.id, []),
+                    hold_reason=r.hold_reason,
+                    reroutes=r.reroutes,
                 )
             )
         return out
@@ -142,9 +145,98 @@ class OrderRepository:
                     updated_at=as_utc(r.updated_at),
                     carrier=r.carrier,
                     tracking_number=r.tracking_number,
+                    accept_by=None if r.accept_by is None else as_utc(r.accept_by),
+                    expires_at=None if r.expires_at is None else as_utc(r.expires_at),
+                    rejection_reason=r.rejection_reason,
                 )
             )
         return out
+
+    def order_of_fulfillment(self, fulfillment_id: str) -> str | None:
+        self.staged.flush()
+        f = t.fulfillments
+        q = select(f.c.order_id).where(f.c.id == fulfillment_id)
+        return self.conn.execute(q).scalar_one_or_none()
+
+    def fulfillment(self, fulfillment_id: str) -> Fulfillment | None:
+        order_id = self.order_of_fulfillment(fulfillment_id)
+        if order_id is None:
+            return None
+        found = self.fulfillments_of([order_id]).get(order_id, [])
+        return next((x for x in found if x.id == fulfillment_id), None)
+
+    def list_fulfillments(
+        self,
+        limit: int,
+        cursor: str | None,
+        location_ids: Sequence[str] | None = None,
+        state: str | None = None,
+    ) -> tuple[list[Fulfillment], str | None]:
+        """Fulfillments oldest first (a location's work queue), optionally of some locations
+        and in one state."""
+        self.staged.flush()
+        f = t.fulfillments
+        q = select(f.c.id, f.c.order_id).order_by(f.c.id).limit(limit + 1)
+        after = decode_cursor(cursor)
+        if after is not None:
+            q = q.where(f.c.id > after)
+        if location_ids is not None:
+            q = q.where(f.c.location_id.in_(list(location_ids)))
+        if state is not None:
+            q = q.where(f.c.state == state)
+        rows, nxt = page(list(self.conn.execute(q)), limit, lambda r: r.id)
+        by_order = self.fulfillments_of(sorted({r.order_id for r in rows}))
+        index = {x.id: x for fs in by_order.values() for x in fs}
+        return [index[r.id] for r in rows], nxt
+
+    def next_trace_round(self, order_id: str) -> int:
+        self.staged.flush()
+        st = t.sourcing_traces
+        q = select(func.coalesce(func.max(st.c.round), 0)).where(st.c.order_id == order_id)
+        return int(self.conn.execute(q).scalar_one()) + 1
+
+    def backordered(self, skus: Sequence[str], limit: int) -> list[str]:
+        """Ids of orders waiting for any of these SKUs, oldest first, not on hold."""
+        self.staged.flush()
+        o, ol = t.orders, t.order_lines
+        q = (
+            select(o.c.id, o.c.created_at)
+            .join(ol, ol.c.order_id == o.c.id)
+            .where(ol.c.sku.in_(list(skus)), ol.c.backordered > 0, o.c.hold_reason.is_(None))
+            .group_by(o.c.id, o.c.created_at)
+            .order_by(o.c.created_at, o.c.id)
+            .limit(limit)
+        )
+        return [r.id for r in self.conn.execute(q)]
+
+    def due_timers(self, now: datetime, limit: int) -> list[tuple[str, str]]:
+        """(fulfillment id, kind) of due timers, earliest first: 'accept' for a pending
+        fulfillment past its accept_by, 'pickup' for a pickup past its expires_at."""
+        self.staged.flush()
+        f = t.fulfillments
+        accept = (
+            select(f.c.id, f.c.accept_by.label("due"))
+            .where(f.c.state == "pending", f.c.accept_by <= now)
+            .order_by(f.c.accept_by)
+            .limit(limit)
+        )
+        pickup = (
+            select(f.c.id, f.c.expires_at.label("due"))
+            .where(f.c.state == "ready_for_pickup", f.c.expires_at <= now)
+            .order_by(f.c.expires_at)
+            .limit(limit)
+        )
+        due = [(as_utc(r.due), r.id, "accept") for r in self.conn.execute(accept)]
+        due += [(as_utc(r.due), r.id, "pickup") for r in self.conn.execute(pickup)]
+        return [(fid, kind) for _, fid, kind in sorted(due)[:limit]]
+
+    def try_lock(self, order_id: str) -> bool:
+        """Lock the order row unless another transaction holds it (PostgreSQL: SKIP LOCKED;
+        SQLite has one writer at a time, so the lock is always had)."""
+        if self.conn.dialect.name != "postgresql":
+            return True
+        q = select(t.orders.c.id).where(t.orders.c.id == order_id).with_for_update(skip_locked=True)
+        return self.conn.execute(q).first() is not None
 
     def traces(self, order_id: str) -> list[dict[str, Any]]:
         self.staged.flush()
@@ -188,6 +280,8 @@ class OrderRepository:
                     "request_hash": request_hash,
                     "created_at": order.created_at,
                     "updated_at": order.updated_at,
+                    "hold_reason": order.hold_reason,
+                    "reroutes": order.reroutes,
                 }
             ],
         )
@@ -216,7 +310,12 @@ class OrderRepository:
         self.conn.execute(
             t.orders.update()
             .where(t.orders.c.id == order.id)
-            .values(status=order.status, updated_at=now)
+            .values(
+                status=order.status,
+                hold_reason=order.hold_reason,
+                reroutes=order.reroutes,
+                updated_at=now,
+            )
         )
         ol = t.order_lines
         for i, ln in enumerate(order.lines, start=1):
@@ -246,6 +345,9 @@ class OrderRepository:
                     "tracking_number": f.tracking_number,
                     "created_at": f.created_at,
                     "updated_at": f.updated_at,
+                    "accept_by": f.accept_by,
+                    "expires_at": f.expires_at,
+                    "rejection_reason": f.rejection_reason,
                 }
                 for f in fulfillments
             ],
@@ -267,7 +369,13 @@ class OrderRepository:
             t.fulfillments.update()
             .where(t.fulfillments.c.id == f.id)
             .values(
-                state=f.state, carrier=f.carrier, tracking_number=f.tracking_number, updated_at=now
+                state=f.state,
+                carrier=f.carrier,
+                tracking_number=f.tracking_number,
+                accept_by=f.accept_by,
+                expires_at=f.expires_at,
+                rejection_reason=f.rejection_reason,
+                updated_at=now,
             )
         )
         fl = t.fulfillment_lines

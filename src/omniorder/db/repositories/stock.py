@@ -235,6 +235,7 @@ class StockRepository:
         )
         row = self.conn.execute(stmt).one()
         self._record([_entry(location_id, sku, 0, -qty, row, reason, reference)])
+        self.wake([sku])
 
     def consume(self, location_id: str, sku: str, qty: int, reason: str, reference: str) -> None:
         """Units leave the building: on_hand and reserved drop together."""
@@ -277,6 +278,8 @@ class StockRepository:
         if row is None:
             return None
         self._record([_entry(location_id, sku, delta, 0, row, reason, reference)])
+        if delta > 0:
+            self.wake([sku])
         return _position(row)
 
     def set_many(
@@ -340,6 +343,16 @@ class StockRepository:
                     }
                 )
             results.append((pos, delta))
+        grown = [
+            sku
+            for (loc, sku, _, safety), (pos, delta) in zip(ordered, results, strict=True)
+            if delta > 0
+            or (
+                safety is not None
+                and (old := current.get((loc, sku)))
+                and safety < old.safety_stock
+            )
+        ]
         if inserts:
             self.conn.execute(s.insert(), inserts)
         if updates:
@@ -354,7 +367,34 @@ class StockRepository:
             )
             self.conn.execute(stmt, updates)
         self._record(entries)
+        self.wake(grown)
         return results
+
+    # -- backorder wake-ups ------------------------------------------------------------------
+    def wake(self, skus: Iterable[str]) -> None:
+        """Note that these SKUs became more available: their backorders are to be sourced
+        again (by the backorder worker, which cannot miss a note written by a commit)."""
+        wanted = sorted(set(skus))
+        if not wanted:
+            return
+        now = utcnow()
+        w = t.backorder_wakeups
+        stmt = insert_for(self.conn, w).values(
+            [{"sku": sku, "requested_at": now} for sku in wanted]
+        )
+        self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["sku"]))
+
+    def take_wakeups(self, limit: int) -> list[str]:
+        """Claim up to ``limit`` noted SKUs (deleted now, so only if this transaction commits;
+        on PostgreSQL rows another worker holds are skipped)."""
+        w = t.backorder_wakeups
+        q = select(w.c.sku).order_by(w.c.requested_at, w.c.sku).limit(limit)
+        if self._pg:
+            q = q.with_for_update(skip_locked=True)
+        skus = list(self.conn.execute(q).scalars())
+        if skus:
+            self.conn.execute(w.delete().where(w.c.sku.in_(skus)))
+        return skus
 
     def skus_at(self, location_id: str) -> list[str]:
         q = select(s.c.sku).where(s.c.location_id == location_id).order_by(s.c.sku)
