@@ -38,7 +38,15 @@ def test_an_order_is_created_with_201_and_its_fulfillments(network: TestClient) 
     body = r.json()
     assert body["status"] == "allocated" and body["id"].startswith("ord_")
     assert body["lines"] == [
-        {"sku": "A", "quantity": 2, "allocated": 2, "backordered": 0, "cancelled": 0, "shipped": 0}
+        {
+            "sku": "A",
+            "quantity": 2,
+            "allocated": 2,
+            "backordered": 0,
+            "cancelled": 0,
+            "shipped": 0,
+            "returned": 0,
+        }
     ]
     (f,) = body["fulfillments"]
     assert f["location_id"] == "NEWARK" and f["state"] == "pending"

@@ -50,6 +50,10 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/v1/fulfillments/{fulfillment_id}/cancel"): {"admin", "location"},
     ("POST", "/v1/orders/{order_id}/hold"): {"admin", "channel"},
     ("POST", "/v1/orders/{order_id}/release"): {"admin", "channel"},
+    ("POST", "/v1/orders/{order_id}/returns"): {"admin", "channel", "location"},
+    ("POST", "/v1/inventory/incoming"): {"admin", "integration", "location"},
+    ("GET", "/v1/inventory/incoming"): {"admin", "integration", "location"},
+    ("POST", "/v1/inventory/incoming/{incoming_id}/receive"): {"admin", "integration", "location"},
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
@@ -97,6 +101,7 @@ def request_for(
         .replace("{sku}", "A")
         .replace("{order_id}", order_id)
         .replace("{fulfillment_id}", world["fulfillment_id"])
+        .replace("{incoming_id}", "inc_unknown")
         .replace("{name}", "default")
         .replace("{version}", "0")
         .replace("{channel}", "web")
@@ -129,6 +134,17 @@ def request_for(
             "tracking_number": "1Z",
         },
         ("POST", "/v1/orders/{order_id}/hold"): {"reason": "manual"},
+        ("POST", "/v1/orders/{order_id}/returns"): {
+            "lines": [{"sku": "A", "quantity": 1}],
+            "location_id": "NEWARK",
+            "restock": True,
+        },
+        ("POST", "/v1/inventory/incoming"): {
+            "location_id": "NEWARK",
+            "sku": "A",
+            "quantity": 5,
+            "expected_date": "2026-12-01",
+        },
     }
     if path == "/v1/availability":
         url += "?sku=A"

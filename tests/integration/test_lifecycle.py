@@ -4,7 +4,7 @@ sourced when stock comes back. After every step the books balance."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from omniorder.domain.errors import Conflict, ValidationFailed
 from omniorder.domain.model import Order, ServiceLevel
 from omniorder.domain.policy import LifecyclePolicy
 from omniorder.services import fulfillments as svc
-from omniorder.services import inventory, orders
+from omniorder.services import inventory, orders, supply
 from omniorder.services.database import Database
 from omniorder.services.events import feed
 from omniorder.services.worker import run_once
@@ -278,3 +278,54 @@ def _admin() -> Any:
     from omniorder.domain.model import Role
 
     return ApiKey("key_test", "test", Role.ADMIN, "test", None, None, True, utcnow())
+
+
+def test_returns_restock_and_serve_a_waiting_backorder(db: Database) -> None:
+    seed_network(db, {("NEWARK", "A"): 2})
+    order = place(db, "W1", {"A": 2})
+    fid = order.fulfillments[0].id
+    db.write(lambda uow: svc.accept(uow, fid, None))
+    db.write(lambda uow: svc.ship(uow, fid, None, "UPS", "1"))
+    waiting = place(db, "W2", {"A": 1})
+    assert waiting.status == "backordered"
+    run_once(db, POLICY)
+    admin = _admin()
+    with pytest.raises(Conflict):  # more than was shipped
+        db.write(
+            lambda uow: supply.record_return(uow, order.id, admin, [("A", 3)], "NEWARK", True, None)
+        )
+    ret = db.write(
+        lambda uow: supply.record_return(uow, order.id, admin, [("A", 1)], "NEWARK", True, "size")
+    )
+    assert ret.lines == (("A", 1),)
+    assert get(db, order.id).lines[0].returned == 1
+    assert position(db, "NEWARK", "A") == (1, 0)
+    assert run_once(db, POLICY).backorders_served == 1
+    assert get(db, waiting.id).status == "allocated"
+    # a return that is not restocked leaves the shelf as it is
+    db.write(
+        lambda uow: supply.record_return(uow, order.id, admin, [("A", 1)], "NEWARK", False, None)
+    )
+    assert position(db, "NEWARK", "A") == (1, 1)
+    assert_books_balance(db)
+
+
+def test_incoming_supply_is_received_into_stock_and_serves_backorders(db: Database) -> None:
+    seed_network(db, {("NEWARK", "A"): 0})
+    waiting = place(db, "W1", {"A": 4})
+    run_once(db, POLICY)
+    admin = _admin()
+    due = date.today() + timedelta(days=5)
+    po = db.write(lambda uow: supply.expect(uow, admin, "NEWARK", "A", 10, due, "PO-7"))
+    listed = db.read(lambda uow: supply.list_incoming(uow, admin, "A", None, True, 10))
+    assert [x.id for x in listed] == [po.id]
+    got = db.write(lambda uow: supply.receive(uow, admin, po.id, 6))
+    assert got.received_quantity == 6
+    with pytest.raises(Conflict):
+        db.write(lambda uow: supply.receive(uow, admin, po.id, None))
+    assert db.read(lambda uow: supply.list_incoming(uow, admin, "A", None, True, 10)) == []
+    assert position(db, "NEWARK", "A") == (6, 0)
+    run_once(db, POLICY)
+    assert get(db, waiting.id).status == "allocated"
+    assert position(db, "NEWARK", "A") == (6, 4)
+    assert_books_balance(db)

@@ -51,6 +51,7 @@ def line_row(order_id: str, line_no: int, sku: str = "A") -> dict[str, object]:
         "backordered": 2,
         "cancelled": 0,
         "shipped": 0,
+        "returned": 0,
     }
 
 

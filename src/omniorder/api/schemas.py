@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field, StrictBool, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 from omniorder.domain.model import LocationType, Role, ServiceLevel
 
@@ -260,6 +267,7 @@ class OrderLineOut(BaseModel):
     backordered: int
     cancelled: int
     shipped: int
+    returned: int = Field(description="Of the shipped units, how many came back.")
 
 
 class FulfillmentLineOut(BaseModel):
@@ -333,6 +341,62 @@ class ShipIn(Input):
 
 class FulfillmentCancelIn(Input):
     reason: Note | None = None
+
+
+class ReturnIn(Input):
+    lines: list[LineIn] = Field(min_length=1, max_length=500)
+    location_id: Identifier = Field(description="Where the units came back.")
+    restock: StrictBool = Field(
+        description="Whether the units go back into on_hand there (and may serve backorders)."
+    )
+    reason: Note | None = None
+
+
+class ReturnOut(BaseModel):
+    id: str
+    order_id: str
+    location_id: str
+    lines: list[FulfillmentLineOut]
+    restock: bool
+    reason: str | None
+    created_at: datetime
+
+
+def _iso_text(value: object) -> object:
+    """Dates come as ISO text ('2026-12-01'), not numbers (which pydantic would read as a
+    Unix time)."""
+    if not isinstance(value, str):
+        raise ValueError("a date as text, YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+
+
+class IncomingIn(Input):
+    location_id: Identifier
+    sku: Identifier
+    quantity: Annotated[int, Field(ge=1, le=10_000_000, strict=True)]
+    expected_date: IsoDate
+    reference: Note | None = None
+
+
+class IncomingOut(BaseModel):
+    id: str
+    location_id: str
+    sku: str
+    quantity: int
+    expected_date: date
+    reference: str | None
+    received_quantity: int | None
+    received_at: datetime | None
+    created_at: datetime
+
+
+class ReceiveIn(Input):
+    quantity: Annotated[int, Field(ge=0, le=10_000_000, strict=True)] | None = Field(
+        default=None, description="Units that arrived (default: all that were expected)."
+    )
 
 
 class HoldIn(Input):

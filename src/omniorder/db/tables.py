@@ -150,6 +150,37 @@ backorder_wakeups = Table(
     Column("requested_at", UTCDateTime, nullable=False),
 )
 
+# Units coming back from customers, and where they went.
+returns = Table(
+    "returns",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("order_id", ID, ForeignKey("orders.id"), nullable=False),
+    Column("location_id", ID, ForeignKey("locations.id"), nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("restock", Boolean, nullable=False),
+    Column("reason", String(200)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_returns_order", "order_id"),
+)
+
+# Supply on its way to a location (purchase orders, transfers), received into on_hand.
+incoming = Table(
+    "incoming",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("location_id", ID, ForeignKey("locations.id"), nullable=False),
+    Column("sku", ID, ForeignKey("products.sku"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("expected_date", Date, nullable=False),
+    Column("reference", String(200)),
+    Column("received_quantity", Integer),
+    Column("received_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    Index("ix_incoming_sku", "sku", "received_at"),
+)
+
 orders = Table(
     "orders",
     metadata,
@@ -186,7 +217,10 @@ order_lines = Table(
     Column("backordered", Integer, nullable=False),
     Column("cancelled", Integer, nullable=False),
     Column("shipped", Integer, nullable=False),
+    # of the shipped units, how many came back
+    Column("returned", Integer, nullable=False, server_default=text("0")),
     CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint("returned >= 0 AND returned <= shipped", name="returned_of_shipped"),
     CheckConstraint(
         "allocated >= 0 AND backordered >= 0 AND cancelled >= 0 AND shipped >= 0",
         name="counts_not_negative",

@@ -78,6 +78,8 @@ class OrderLine:
     backordered: int = 0
     cancelled: int = 0
     shipped: int = 0
+    #: Of the shipped units, how many came back.
+    returned: int = 0
 
 
 @dataclass(slots=True)

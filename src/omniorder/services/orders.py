@@ -78,6 +78,7 @@ def order_dict(order: Order) -> dict[str, Any]:
                 "backordered": ln.backordered,
                 "cancelled": ln.cancelled,
                 "shipped": ln.shipped,
+                "returned": ln.returned,
             }
             for ln in order.lines
         ],

@@ -22,6 +22,8 @@ from omniorder.api.schemas import (
     OrderOut,
     Page,
     RejectIn,
+    ReturnIn,
+    ReturnOut,
     ShipIn,
 )
 from omniorder.db.repositories.keys import ApiKey
@@ -31,7 +33,7 @@ from omniorder.domain.model import Order, Role
 from omniorder.domain.policy import LifecyclePolicy
 from omniorder.domain.states import FulfillmentState
 from omniorder.services import fulfillments as svc
-from omniorder.services import orders
+from omniorder.services import orders, supply
 from omniorder.services.access import check_channel, check_location, visible_locations
 
 router = APIRouter(tags=["fulfillments"])
@@ -201,3 +203,26 @@ def release(
         lambda uow: svc.release_hold(uow, _order_for_update(uow, order_id, principal), policy)
     )
     return JSONResponse(orders.order_dict(order))
+
+
+ReturnActor = Annotated[ApiKey, Depends(require(Role.CHANNEL, Role.LOCATION))]
+
+
+@router.post(
+    "/orders/{order_id}/returns",
+    response_model=ReturnOut,
+    status_code=201,
+    responses=ACTION,
+    tags=["orders"],
+    summary="Units of a shipped order came back; with `restock` they go back on the shelf",
+)
+def post_return(
+    order_id: IdPath, body: ReturnIn, db: DatabaseDep, principal: ReturnActor
+) -> JSONResponse:
+    lines = [(ln.sku, ln.quantity) for ln in body.lines]
+    ret = db.write(
+        lambda uow: supply.record_return(
+            uow, order_id, principal, lines, body.location_id, body.restock, body.reason
+        )
+    )
+    return JSONResponse(ret.as_dict(), status_code=201)

@@ -14,10 +14,13 @@ from omniorder.api.schemas import (
     ID_PATTERN,
     AdjustmentIn,
     AvailabilityOut,
+    IncomingIn,
+    IncomingOut,
     LedgerEntryOut,
     Page,
     PositionIn,
     PositionOut,
+    ReceiveIn,
     SnapshotIn,
     SnapshotOut,
 )
@@ -26,7 +29,7 @@ from omniorder.db.uow import UnitOfWork
 from omniorder.domain.errors import FieldError, NotFound, ValidationFailed
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.model import Role
-from omniorder.services import inventory
+from omniorder.services import inventory, supply
 from omniorder.services.access import check_location, visible_locations
 
 router = APIRouter(tags=["inventory"])
@@ -209,3 +212,58 @@ def get_availability(
             ]
         }
     )
+
+
+@router.post(
+    "/inventory/incoming",
+    response_model=IncomingOut,
+    status_code=201,
+    responses=render.problems(),
+    summary="Supply on its way (purchase order, transfer); received with .../receive",
+)
+def post_incoming(body: IncomingIn, db: DatabaseDep, principal: StockWriter) -> JSONResponse:
+    found = db.write(
+        lambda uow: supply.expect(
+            uow,
+            principal,
+            body.location_id,
+            body.sku,
+            body.quantity,
+            body.expected_date,
+            body.reference,
+        )
+    )
+    return JSONResponse(found.as_dict(), status_code=201)
+
+
+@router.post(
+    "/inventory/incoming/{incoming_id}/receive",
+    response_model=IncomingOut,
+    responses=render.problems(404, 409),
+    summary="The supply arrived: on_hand grows and waiting backorders are sourced",
+)
+def receive_incoming(
+    incoming_id: Annotated[str, Path(pattern=ID_PATTERN, max_length=64)],
+    db: DatabaseDep,
+    principal: StockWriter,
+    body: ReceiveIn | None = None,
+) -> JSONResponse:
+    quantity = None if body is None else body.quantity
+    found = db.write(lambda uow: supply.receive(uow, principal, incoming_id, quantity))
+    return JSONResponse(found.as_dict())
+
+
+@router.get("/inventory/incoming", response_model=Page[IncomingOut], responses=render.problems())
+def list_incoming(
+    db: DatabaseDep,
+    principal: StockReader,
+    sku: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
+    location_id: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
+    open_only: Annotated[bool, Query(alias="open")] = True,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> JSONResponse:
+    """Expected supply, earliest first (`open=false` includes what was received)."""
+    items = db.read(
+        lambda uow: supply.list_incoming(uow, principal, sku, location_id, open_only, limit)
+    )
+    return JSONResponse({"items": [x.as_dict() for x in items], "next_cursor": None})

@@ -82,7 +82,13 @@ class OrderRepository:
         for ln in self.conn.execute(ql.order_by(t.order_lines.c.order_id, t.order_lines.c.line_no)):
             lines[ln.order_id].append(
                 OrderLine(
-                    ln.sku, ln.quantity, ln.allocated, ln.backordered, ln.cancelled, ln.shipped
+                    ln.sku,
+                    ln.quantity,
+                    ln.allocated,
+                    ln.backordered,
+                    ln.cancelled,
+                    ln.shipped,
+                    ln.returned,
                 )
             )
         fuls = self.fulfillments_of(ids)
@@ -297,6 +303,7 @@ class OrderRepository:
                     "backordered": ln.backordered,
                     "cancelled": ln.cancelled,
                     "shipped": ln.shipped,
+                    "returned": ln.returned,
                 }
                 for i, ln in enumerate(order.lines, start=1)
             ],
@@ -327,6 +334,7 @@ class OrderRepository:
                     backordered=ln.backordered,
                     cancelled=ln.cancelled,
                     shipped=ln.shipped,
+                    returned=ln.returned,
                 )
             )
 

@@ -1,4 +1,4 @@
-"""fulfillment lifecycle: holds, re-route count, timers, backorder wake-ups
+"""fulfillment lifecycle: holds, re-routes, timers, backorder wake-ups, returns, incoming
 
 Revision ID: 0003
 Revises: 0002
@@ -30,6 +30,50 @@ def upgrade() -> None:
         batch.add_column(sa.Column("rejection_reason", sa.String(length=40), nullable=True))
         batch.create_index("ix_fulfillments_accept_by", ["accept_by"])
         batch.create_index("ix_fulfillments_expires_at", ["expires_at"])
+    with op.batch_alter_table("order_lines") as batch:
+        batch.add_column(
+            sa.Column("returned", sa.Integer(), nullable=False, server_default=sa.text("0"))
+        )
+        batch.create_check_constraint(
+            op.f("ck_order_lines_returned_of_shipped"), "returned >= 0 AND returned <= shipped"
+        )
+    op.create_table(
+        "returns",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("order_id", sa.String(length=64), nullable=False),
+        sa.Column("location_id", sa.String(length=64), nullable=False),
+        sa.Column("lines", sa.JSON(), nullable=False),
+        sa.Column("restock", sa.Boolean(), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_returns_order_id_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["location_id"], ["locations.id"], name=op.f("fk_returns_location_id_locations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_returns")),
+    )
+    op.create_index("ix_returns_order", "returns", ["order_id"])
+    op.create_table(
+        "incoming",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("location_id", sa.String(length=64), nullable=False),
+        sa.Column("sku", sa.String(length=64), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("expected_date", sa.Date(), nullable=False),
+        sa.Column("reference", sa.String(length=200), nullable=True),
+        sa.Column("received_quantity", sa.Integer(), nullable=True),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_incoming_quantity_positive")),
+        sa.ForeignKeyConstraint(
+            ["location_id"], ["locations.id"], name=op.f("fk_incoming_location_id_locations")
+        ),
+        sa.ForeignKeyConstraint(["sku"], ["products.sku"], name=op.f("fk_incoming_sku_products")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incoming")),
+    )
+    op.create_index("ix_incoming_sku", "incoming", ["sku", "received_at"])
     op.create_table(
         "backorder_wakeups",
         sa.Column("sku", sa.String(length=64), nullable=False),
@@ -40,6 +84,13 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("backorder_wakeups")
+    op.drop_index("ix_incoming_sku", table_name="incoming")
+    op.drop_table("incoming")
+    op.drop_index("ix_returns_order", table_name="returns")
+    op.drop_table("returns")
+    with op.batch_alter_table("order_lines") as batch:
+        batch.drop_constraint(op.f("ck_order_lines_returned_of_shipped"), type_="check")
+        batch.drop_column("returned")
     with op.batch_alter_table("fulfillments") as batch:
         batch.drop_index("ix_fulfillments_expires_at")
         batch.drop_index("ix_fulfillments_accept_by")

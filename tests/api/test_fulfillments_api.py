@@ -1,0 +1,111 @@
+"""The lifecycle through the HTTP API: a location works its own queue only; illegal moves are
+409 problem+json; holds and returns as a channel sees them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.factories import api_location, api_product, api_stock, order_body
+
+
+@pytest.fixture
+def shop(client: TestClient) -> dict[str, Any]:
+    api_location(client, "NEWARK", "NEWARK")
+    api_location(client, "DALLAS", "DALLAS")
+    api_product(client, "A")
+    api_stock(client, "NEWARK", "A", 5)
+    api_stock(client, "DALLAS", "A", 5)
+    keys = {}
+    for name, loc in (("newark", "NEWARK"), ("dallas", "DALLAS")):
+        r = client.post(
+            "/v1/api-keys", json={"name": name, "role": "location", "location_ids": [loc]}
+        )
+        keys[name] = {"Authorization": f"Bearer {r.json()['secret']}"}
+    return keys
+
+
+def test_a_location_works_its_own_queue(client: TestClient, shop: dict[str, Any]) -> None:
+    order = client.post("/v1/orders", json=order_body("W-1", [("A", 2)])).json()
+    fid = order["fulfillments"][0]["id"]
+    assert order["fulfillments"][0]["location_id"] == "NEWARK"
+    queue = client.get("/v1/fulfillments?state=pending", headers=shop["newark"]).json()
+    assert [f["id"] for f in queue["items"]] == [fid]
+    assert (
+        client.get("/v1/fulfillments?state=pending", headers=shop["dallas"]).json()["items"] == []
+    )
+    assert client.post(f"/v1/fulfillments/{fid}/accept", headers=shop["dallas"]).status_code == 403
+    r = client.post(f"/v1/fulfillments/{fid}/accept", headers=shop["newark"])
+    assert r.status_code == 200 and r.json()["state"] == "accepted"
+    assert r.json()["accept_by"] is None
+    again = client.post(f"/v1/fulfillments/{fid}/accept", headers=shop["newark"])
+    assert again.status_code == 409
+    assert again.headers["content-type"].startswith("application/problem+json")
+    shipped = client.post(
+        f"/v1/fulfillments/{fid}/ship",
+        json={"carrier": "UPS", "tracking_number": "1Z9"},
+        headers=shop["newark"],
+    ).json()
+    assert shipped["state"] == "shipped" and shipped["tracking_number"] == "1Z9"
+    assert client.get(f"/v1/orders/{order['id']}").json()["status"] == "completed"
+
+
+def test_reject_re_routes_and_refuses_bad_lines(client: TestClient, shop: dict[str, Any]) -> None:
+    order = client.post("/v1/orders", json=order_body("W-2", [("A", 2)])).json()
+    fid = order["fulfillments"][0]["id"]
+    bad = client.post(
+        f"/v1/fulfillments/{fid}/reject",
+        json={"reason": "damaged", "lines": [{"sku": "A", "quantity": 3}]},
+        headers=shop["newark"],
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "lines[0]"
+    unknown = client.post(
+        f"/v1/fulfillments/{fid}/reject", json={"reason": "tired"}, headers=shop["newark"]
+    )
+    assert unknown.status_code == 422
+    r = client.post(
+        f"/v1/fulfillments/{fid}/reject", json={"reason": "out_of_stock"}, headers=shop["newark"]
+    )
+    assert r.status_code == 200 and r.json()["state"] == "rejected"
+    after = client.get(f"/v1/orders/{order['id']}").json()
+    assert [(f["location_id"], f["state"]) for f in after["fulfillments"]] == [
+        ("NEWARK", "rejected"),
+        ("DALLAS", "pending"),
+    ]
+    assert after["reroutes"] == 1
+    newark = client.get("/v1/inventory/NEWARK/A").json()
+    assert (newark["on_hand"], newark["reserved"]) == (3, 0)
+
+
+def test_hold_release_and_return(client: TestClient, shop: dict[str, Any]) -> None:
+    body = order_body("W-3", [("A", 1)], hold_reason="fraud")
+    order = client.post("/v1/orders", json=body).json()
+    assert order["status"] == "on_hold" and order["hold_reason"] == "fraud"
+    fid = order["fulfillments"][0]["id"]
+    assert client.post(f"/v1/fulfillments/{fid}/accept", headers=shop["newark"]).status_code == 200
+    blocked = client.post(
+        f"/v1/fulfillments/{fid}/ship",
+        json={"carrier": "UPS", "tracking_number": "1"},
+        headers=shop["newark"],
+    )
+    assert blocked.status_code == 409 and "on hold" in blocked.json()["detail"]
+    assert (
+        client.post(f"/v1/orders/{order['id']}/hold", json={"reason": "manual"}).status_code == 409
+    )
+    released = client.post(f"/v1/orders/{order['id']}/release").json()
+    assert released["status"] == "allocated" and released["hold_reason"] is None
+    shipped = client.post(
+        f"/v1/fulfillments/{fid}/ship",
+        json={"carrier": "UPS", "tracking_number": "1"},
+        headers=shop["newark"],
+    )
+    assert shipped.status_code == 200
+    r = client.post(
+        f"/v1/orders/{order['id']}/returns",
+        json={"lines": [{"sku": "A", "quantity": 1}], "location_id": "DALLAS", "restock": True},
+    )
+    assert r.status_code == 201 and r.json()["location_id"] == "DALLAS"
+    assert client.get(f"/v1/orders/{order['id']}").json()["lines"][0]["returned"] == 1
+    assert client.get("/v1/inventory/DALLAS/A").json()["on_hand"] == 6
