@@ -86,3 +86,30 @@ def test_concurrent_cancels_release_each_unit_once(db: Database) -> None:
     pos = db.read(lambda uow: uow.stock.get("NEWARK", "A"))
     assert pos is not None and pos.reserved == 0
     assert_books_balance(db)
+
+
+def test_workers_running_at_once_handle_each_due_timer_once(db: Database) -> None:
+    """Four workers over the same due timers: every fulfillment times out exactly once (on
+    PostgreSQL each skips the orders another holds; on SQLite they take turns), and the
+    re-routed work is consistent."""
+    from datetime import timedelta
+
+    from omniorder.db.clock import utcnow
+    from omniorder.domain.policy import LifecyclePolicy
+    from omniorder.services.worker import run_once
+
+    # the warehouse has an hour to accept, the store ten: only the warehouse's work is due
+    policy = LifecyclePolicy(accept_minutes={"warehouse": 60, "store": 600}, max_reroutes=5)
+    seed_network(db, {("NEWARK", "A"): 40, ("DALLAS", "A"): 40}, stores=("DALLAS",))
+    for n in range(12):
+        db.write(lambda uow, n=n: orders.place_order(uow, cmd(f"T{n}", {"A": 1}), policy))
+    later = utcnow() + timedelta(hours=2)
+
+    passes = run_together(4, lambda _: run_once(db, policy, now=later))
+    assert sum(p.timed_out for p in passes) == 12
+    placed = db.read(lambda uow: uow.orders.list_page(100, None)[0])
+    for order in placed:
+        states = sorted(f.state for f in order.fulfillments)
+        # rejected once at NEWARK, re-routed to the DALLAS store (its window is not due)
+        assert states == ["pending", "rejected"], (order.id, states)
+    assert_books_balance(db)
