@@ -319,11 +319,17 @@ def test_incoming_supply_is_received_into_stock_and_serves_backorders(db: Databa
     po = db.write(lambda uow: supply.expect(uow, admin, "NEWARK", "A", 10, due, "PO-7"))
     listed = db.read(lambda uow: supply.list_incoming(uow, admin, "A", None, True, 10))
     assert [x.id for x in listed] == [po.id]
+    (seen,) = db.read(lambda uow: inventory.availability(uow, ["A"], None))
+    assert (seen.available, [(x.location_id, x.quantity) for x in seen.incoming]) == (
+        0,
+        [("NEWARK", 10)],
+    )
     got = db.write(lambda uow: supply.receive(uow, admin, po.id, 6))
     assert got.received_quantity == 6
     with pytest.raises(Conflict):
         db.write(lambda uow: supply.receive(uow, admin, po.id, None))
     assert db.read(lambda uow: supply.list_incoming(uow, admin, "A", None, True, 10)) == []
+    assert db.read(lambda uow: inventory.availability(uow, ["A"], None))[0].incoming == []
     assert position(db, "NEWARK", "A") == (6, 0)
     run_once(db, POLICY)
     assert get(db, waiting.id).status == "allocated"

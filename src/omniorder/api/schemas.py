@@ -210,10 +210,19 @@ class LocationAvailabilityOut(BaseModel):
     distance_km: float | None
 
 
+class IncomingAvailabilityOut(BaseModel):
+    location_id: str
+    quantity: int
+    expected_date: date
+
+
 class SkuAvailabilityOut(BaseModel):
     sku: str
     available: int
     locations: list[LocationAvailabilityOut]
+    incoming: list[IncomingAvailabilityOut] = Field(
+        description="Supply on its way (not received yet), earliest first."
+    )
 
 
 class AvailabilityOut(BaseModel):

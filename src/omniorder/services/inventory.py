@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
+from sqlalchemy import select
+
+from omniorder.db import tables as t
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain.errors import Conflict, FieldError, StaleSequence, ValidationFailed
 from omniorder.domain.geo import GeoPoint, haversine_km
@@ -178,10 +182,19 @@ class LocationAvailability:
 
 
 @dataclass(frozen=True, slots=True)
+class IncomingAvailability:
+    location_id: str
+    quantity: int
+    expected_date: date
+
+
+@dataclass(frozen=True, slots=True)
 class SkuAvailability:
     sku: str
     available: int
     locations: list[LocationAvailability]
+    #: Supply on its way and not received yet, earliest first.
+    incoming: list[IncomingAvailability] = field(default_factory=list)
 
 
 def availability(
@@ -197,10 +210,19 @@ def availability(
             continue
         dist = None if point is None else round(haversine_km(point, loc.point), 3)
         by_sku[p.sku].append(LocationAvailability(p.location_id, p.available, dist))
+    coming: dict[str, list[IncomingAvailability]] = {s: [] for s in skus}
+    inc = t.incoming
+    q = (
+        select(inc.c.sku, inc.c.location_id, inc.c.quantity, inc.c.expected_date)
+        .where(inc.c.sku.in_(list(skus)), inc.c.received_at.is_(None))
+        .order_by(inc.c.expected_date, inc.c.id)
+    )
+    for r in uow.conn.execute(q):
+        coming[r.sku].append(IncomingAvailability(r.location_id, r.quantity, r.expected_date))
     out = []
     for sku in dict.fromkeys(skus):
         entries = by_sku[sku]
         if point is not None:
             entries.sort(key=lambda e: (e.distance_km or 0.0, e.location_id))
-        out.append(SkuAvailability(sku, sum(e.available for e in entries), entries))
+        out.append(SkuAvailability(sku, sum(e.available for e in entries), entries, coming[sku]))
     return out

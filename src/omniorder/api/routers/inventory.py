@@ -207,6 +207,14 @@ def get_availability(
                         }
                         for x in a.locations
                     ],
+                    "incoming": [
+                        {
+                            "location_id": x.location_id,
+                            "quantity": x.quantity,
+                            "expected_date": x.expected_date.isoformat(),
+                        }
+                        for x in a.incoming
+                    ],
                 }
                 for a in result
             ]
