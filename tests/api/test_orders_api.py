@@ -46,6 +46,7 @@ def test_an_order_is_created_with_201_and_its_fulfillments(network: TestClient) 
             "cancelled": 0,
             "shipped": 0,
             "returned": 0,
+            "backorder_expected_date": None,
         }
     ]
     (f,) = body["fulfillments"]

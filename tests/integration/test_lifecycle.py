@@ -324,6 +324,15 @@ def test_incoming_supply_is_received_into_stock_and_serves_backorders(db: Databa
         0,
         [("NEWARK", 10)],
     )
+    # promised against the supply on its way: W1's 4 units come with the purchase order
+    assert (
+        db.read(lambda uow: orders.get_order(uow, waiting.id, admin))
+        .lines[0]
+        .backorder_expected_date
+        == due
+    )
+    later = place(db, "W2", {"A": 7})  # 4 ahead of it + 7 > 10 expected: no date
+    assert later.lines[0].backorder_expected_date is None
     got = db.write(lambda uow: supply.receive(uow, admin, po.id, 6))
     assert got.received_quantity == 6
     with pytest.raises(Conflict):
@@ -333,5 +342,6 @@ def test_incoming_supply_is_received_into_stock_and_serves_backorders(db: Databa
     assert position(db, "NEWARK", "A") == (6, 0)
     run_once(db, POLICY)
     assert get(db, waiting.id).status == "allocated"
-    assert position(db, "NEWARK", "A") == (6, 4)
+    assert get(db, later.id).status == "partially_allocated"  # the 2 left went to W2
+    assert position(db, "NEWARK", "A") == (6, 6)
     assert_books_balance(db)

@@ -277,6 +277,11 @@ class OrderLineOut(BaseModel):
     cancelled: int
     shipped: int
     returned: int = Field(description="Of the shipped units, how many came back.")
+    backorder_expected_date: date | None = Field(
+        default=None,
+        description="When the backordered units are expected from incoming supply (served "
+        "oldest order first); null when none is expected to cover them.",
+    )
 
 
 class FulfillmentLineOut(BaseModel):

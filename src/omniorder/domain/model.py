@@ -80,6 +80,9 @@ class OrderLine:
     shipped: int = 0
     #: Of the shipped units, how many came back.
     returned: int = 0
+    #: When the backordered units are expected, from incoming supply (not stored: computed
+    #: when the order is read; None when no expected supply covers them).
+    backorder_expected_date: date | None = None
 
 
 @dataclass(slots=True)

@@ -8,6 +8,9 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
+from omniorder.db import tables as t
 from omniorder.db.clock import utcnow
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.db.uow import UnitOfWork
@@ -79,6 +82,9 @@ def order_dict(order: Order) -> dict[str, Any]:
                 "cancelled": ln.cancelled,
                 "shipped": ln.shipped,
                 "returned": ln.returned,
+                "backorder_expected_date": None
+                if ln.backorder_expected_date is None
+                else ln.backorder_expected_date.isoformat(),
             }
             for ln in order.lines
         ],
@@ -210,6 +216,8 @@ def place_order(
         uow, order, profile, cause="order.created", persist=persist, policy=policy
     )
     order.fulfillments = fulfillments
+    if any(ln.backordered for ln in order.lines):
+        expect_backorders(uow, order)
     data = order_dict(order)
     uow.emit("order.created", order.id, data)
     for f in fulfillments:
@@ -345,7 +353,35 @@ def get_order(uow: UnitOfWork, order_id: str, principal: ApiKey) -> Order:
     if order is None:
         raise NotFound(f"order '{order_id}' does not exist")
     check_channel(principal, order.channel)
+    expect_backorders(uow, order)
     return order
+
+
+def expect_backorders(uow: UnitOfWork, order: Order) -> None:
+    """Promise backordered units against expected supply: incoming supply of the SKU serves
+    waiting orders oldest first (as the backorder worker does when it arrives), so this order's
+    units are expected on the date of the supply that covers the units backordered before it
+    plus its own. Held orders wait for their release and get no date."""
+    if order.hold_reason is not None:
+        return
+    for ln in order.lines:
+        ln.backorder_expected_date = None
+        if ln.backordered <= 0:
+            continue
+        ahead = uow.orders.backordered_before(ln.sku, order.created_at, order.id)
+        need = ahead + ln.backordered
+        covered = 0
+        inc = t.incoming
+        q = (
+            select(inc.c.quantity, inc.c.expected_date)
+            .where(inc.c.sku == ln.sku, inc.c.received_at.is_(None))
+            .order_by(inc.c.expected_date, inc.c.id)
+        )
+        for row in uow.conn.execute(q):
+            covered += row.quantity
+            if covered >= need:
+                ln.backorder_expected_date = row.expected_date
+                break
 
 
 def sourcing_trace(uow: UnitOfWork, order_id: str, principal: ApiKey) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, select, tuple_
 
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc, utcnow
@@ -194,6 +194,27 @@ class OrderRepository:
         by_order = self.fulfillments_of(sorted({r.order_id for r in rows}))
         index = {x.id: x for fs in by_order.values() for x in fs}
         return [index[r.id] for r in rows], nxt
+
+    def backordered_before(self, sku: str, created_at: datetime, order_id: str) -> int:
+        """Units of ``sku`` backordered by orders captured before this one (not on hold):
+        the ones incoming supply serves first."""
+        self.staged.flush()
+        o, ol = t.orders, t.order_lines
+        q = (
+            select(func.coalesce(func.sum(ol.c.backordered), 0))
+            .select_from(ol.join(o, o.c.id == ol.c.order_id))
+            .where(
+                ol.c.sku == sku,
+                ol.c.backordered > 0,
+                o.c.hold_reason.is_(None),
+                tuple_(o.c.created_at, o.c.id)
+                < tuple_(
+                    bindparam("b_at", type_=o.c.created_at.type),
+                    bindparam("b_id", type_=o.c.id.type),
+                ),
+            )
+        )
+        return int(self.conn.execute(q, {"b_at": created_at, "b_id": order_id}).scalar_one())
 
     def next_trace_round(self, order_id: str) -> int:
         self.staged.flush()
