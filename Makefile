@@ -25,6 +25,8 @@ dev: $(VENV)/.dev-installed
 ## make demo: install, migrate the embedded database, load the demo network, serve API + docs
 # The demo's admin key; set your own for anything but a local demo.
 demo serve: export OMNIORDER_ADMIN_KEY ?= demo-admin-key
+demo serve: export OMNIORDER_HOST ?= $(HOST)
+demo serve: export OMNIORDER_PORT ?= $(PORT)
 demo: install
 	$(BIN)/omniorder db upgrade
 	$(BIN)/omniorder demo load
