@@ -94,3 +94,64 @@ def test_the_profile_changes_the_plan_and_the_trace_compares_plans(network: Test
         terms["shipments"] + terms["handling"] + terms["units"] + terms["distance"]
     )
     assert trace["method"]["name"] == "branch-and-bound" and trace["elapsed_ms"] >= 0
+
+
+def test_locations_carry_a_shipping_calendar(client: TestClient) -> None:
+    bad = client.put(
+        "/v1/locations/X",
+        json={"name": "X", "type": "store", "latitude": 1, "longitude": 1, "timezone": "Mars/Base"},
+    )
+    assert bad.status_code == 422
+    assert (
+        client.put(
+            "/v1/locations/X",
+            json={"name": "X", "type": "store", "latitude": 1, "longitude": 1, "cutoff": "25:00"},
+        ).status_code
+        == 422
+    )
+    body = api_location(
+        client,
+        "CHI",
+        "CHICAGO",
+        timezone="America/Chicago",
+        cutoff="16:30",
+        working_days=["mon", "tue", "wed", "thu", "fri", "sat"],
+        closed_dates=["2026-12-25"],
+        handling_days=2,
+    )
+    assert (body["timezone"], body["cutoff"], body["handling_days"]) == (
+        "America/Chicago",
+        "16:30",
+        2,
+    )
+    got = client.get("/v1/locations/CHI").json()
+    assert got["working_days"] == ["mon", "tue", "wed", "thu", "fri", "sat"]
+    assert got["closed_dates"] == ["2026-12-25"]
+
+
+def test_an_order_promise_date_is_kept_and_weighed(network: TestClient) -> None:
+    # The NYC store needs 15 handling days (3 weeks or more to arrive); from DALLAS a parcel
+    # arrives within 10 calendar days whatever the day and hour (handling from the next working
+    # day at worst, one handling day, four carrier days), so a date 11 days out is kept only
+    # from DALLAS.
+    api_location(
+        network, "NYC", "NYC", type="store", can_pickup=True, handling_cost=0.5, handling_days=15
+    )
+    network.put("/v1/sourcing-profiles/on-time", json={"late_day_cost": 20.0})
+    from datetime import date, timedelta
+
+    promise = (date.today() + timedelta(days=11)).isoformat()
+    plain = network.post(
+        "/v1/orders", json=order_body("D-1", [("A", 1)], promise_by=promise)
+    ).json()
+    assert plain["promise_by"] == promise
+    assert [f["location_id"] for f in plain["fulfillments"]] == ["NYC"]
+    timely = network.post(
+        "/v1/orders",
+        json=order_body("D-2", [("A", 1)], promise_by=promise, sourcing_profile="on-time"),
+    ).json()
+    trace = network.get(f"/v1/orders/{timely['id']}/sourcing").json()["rounds"][0]
+    dates = {c["location_id"]: c["delivery_date"] for c in trace["candidates"]}
+    assert dates["NYC"] > promise >= dates["DALLAS"]
+    assert [f["location_id"] for f in timely["fulfillments"]] == ["DALLAS"]
+    assert trace["chosen"]["cost"]["lateness"] == 0

@@ -31,3 +31,43 @@ def test_ids_sort_by_creation_time() -> None:
     ids = [new_id("ord") for _ in range(50)]
     assert all(len(i) == 30 and i.startswith("ord_") for i in ids)
     assert len(set(ids)) == 50
+
+
+# -- shipping calendars ------------------------------------------------------------------------
+
+from datetime import time  # noqa: E402
+
+from omniorder.domain.delivery import ShippingCalendar, TransitTable  # noqa: E402
+
+NY = ShippingCalendar(timezone="America/New_York", cutoff=time(15, 0))
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_orders_before_the_local_cutoff_start_handling_the_same_day() -> None:
+    # Tuesday 2026-11-24 14:00 in New York is 19:00 UTC: before the cut-off
+    assert NY.ship_date(at("2026-11-24T19:00:00")) == date(2026, 11, 25)
+    # 16:00 in New York (21:00 UTC): after the cut-off, handling starts Wednesday
+    assert NY.ship_date(at("2026-11-24T21:00:00")) == date(2026, 11, 26)
+
+
+def test_weekends_closed_dates_and_handling_days() -> None:
+    # Friday after the cut-off: handling starts Monday, ships Tuesday
+    assert NY.ship_date(at("2026-11-27T22:00:00")) == date(2026, 12, 1)
+    closed = ShippingCalendar(closed_dates=frozenset({date(2026, 11, 26)}))
+    # Wednesday before the cut-off (UTC): one handling day, but Thursday is closed
+    assert closed.ship_date(at("2026-11-25T09:00:00")) == date(2026, 11, 27)
+    same_day = ShippingCalendar(handling_days=0)
+    assert same_day.ship_date(at("2026-11-25T09:00:00")) == date(2026, 11, 25)
+    weekend = ShippingCalendar(working_days=frozenset(range(7)))
+    assert weekend.ship_date(at("2026-11-28T09:00:00")) == date(2026, 11, 29)  # Sat -> Sun
+
+
+def test_transit_is_counted_in_carrier_days_by_band() -> None:
+    table = TransitTable(ground=((500.0, 1), (float("inf"), 3)))
+    assert table.days(100, ServiceLevel.STANDARD) == 1
+    assert table.days(900, ServiceLevel.STANDARD) == 3
+    assert table.arrive(date(2026, 11, 27), 1) == date(2026, 11, 30)  # Friday -> Monday
+    assert table.days(900, ServiceLevel.PICKUP) == 0

@@ -210,3 +210,24 @@ def test_when_one_location_can_fill_the_order_the_cheapest_such_location_is_chos
     assert len(result.plan.allocations) == 1
     assert result.plan.cost.total == pytest.approx(min(costs.values()))
     assert result.plan.backordered == ()
+
+
+def test_a_promise_date_with_a_price_on_lateness_picks_the_location_that_keeps_it() -> None:
+    """NEWARK is near but ships slowly (five handling days); DALLAS is far but ships the next
+    day. Without a price on lateness the near store wins; with one, the on-time warehouse."""
+    from datetime import UTC, date, datetime
+
+    slow = cand("NEWARK", {"A": 5}, handling_days=5)
+    fast = cand("DALLAS", {"A": 5})
+    placed = datetime(2026, 11, 23, 9, tzinfo=UTC)  # a Monday morning
+    request = ship({"A": 1}, promise_by=date(2026, 11, 30), placed_at=placed)
+    plain = plan(request, [slow, fast], PROFILE).plan
+    assert [a.location_id for a in plain.allocations] == ["NEWARK"]
+    strict = SourcingProfile(late_day_cost=5.0)
+    result = plan(request, [slow, fast], strict)
+    assert [a.location_id for a in result.plan.allocations] == ["DALLAS"]
+    dates = {c["location_id"]: c["delivery_date"] for c in result.trace["candidates"]}
+    assert dates["DALLAS"] <= "2026-11-30" < dates["NEWARK"]
+    # the late plan is priced with its lateness in the trace's cost terms
+    late = next(p for p in result.trace["plans"] if p["fulfillments"][0]["location_id"] == "NEWARK")
+    assert late["cost"]["lateness"] > 0 and result.trace["chosen"]["cost"]["lateness"] == 0

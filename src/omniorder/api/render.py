@@ -39,6 +39,8 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 def location(loc: Location) -> dict[str, Any]:
     data = asdict(loc)
     data["type"] = loc.type.value
+    data["working_days"] = [d for d in loc.working_days.split(",") if d]
+    data["closed_dates"] = [d.isoformat() for d in loc.closed_dates]
     return data
 
 

@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from omniorder.domain.delivery import zone
 from omniorder.domain.model import LocationType, Role, ServiceLevel
 
 ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
@@ -55,6 +56,24 @@ class Page(BaseModel, Generic[T]):
 
 
 # -- catalog -------------------------------------------------------------------------------
+def _iso_text(value: object) -> object:
+    """Dates come as ISO text ('2026-12-01'), not numbers (which pydantic would read as a
+    Unix time)."""
+    if not isinstance(value, str):
+        raise ValueError("a date as text, YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _weekdays() -> list[Weekday]:
+    return ["mon", "tue", "wed", "thu", "fri"]
+
+
 class LocationIn(Input):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     type: LocationType
@@ -72,6 +91,27 @@ class LocationIn(Input):
         default=0, description="Higher is preferred on ties."
     )
     active: StrictBool = True
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        default="UTC", description="IANA time zone of the cut-off, e.g. America/Chicago."
+    )
+    cutoff: Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = Field(
+        default="15:00", description="Local time (HH:MM) after which orders ship a day later."
+    )
+    working_days: list[Weekday] = Field(default_factory=_weekdays, min_length=1, max_length=7)
+    closed_dates: list[IsoDate] = Field(
+        default_factory=list, max_length=366, description="Dates the location does not ship."
+    )
+    handling_days: Annotated[int, Field(ge=0, le=30, strict=True)] = Field(
+        default=1, description="Working days from the start of handling to shipping."
+    )
+
+    @model_validator(mode="after")
+    def _known_zone(self) -> LocationIn:
+        try:
+            zone(self.timezone)
+        except ValueError as exc:
+            raise ValueError(f"timezone: {exc}") from exc
+        return self
 
 
 class LocationOut(LocationIn):
@@ -102,6 +142,10 @@ class ProfileIn(Input):
     )
     allow_split: StrictBool = True
     max_fulfillments: Annotated[int, Field(ge=1, le=500, strict=True)] | None = None
+    late_day_cost: Money = Field(
+        default=0.0,
+        description="Cost per day a fulfillment arrives after the order's `promise_by`.",
+    )
 
 
 class ProfileOut(ProfileIn):
@@ -257,6 +301,11 @@ class OrderIn(Input):
     ship_to: ShipTo | None = None
     service_level: ServiceLevel = ServiceLevel.STANDARD
     pickup_location_id: Identifier | None = None
+    promise_by: IsoDate | None = Field(
+        default=None,
+        description="The delivery date promised at checkout; with a profile's `late_day_cost` "
+        "the engine weighs lateness against it.",
+    )
     hold_reason: Literal["payment", "fraud", "manual"] | None = Field(
         default=None,
         description="Capture the order on hold: its units are reserved, nothing ships until "
@@ -326,6 +375,7 @@ class OrderOut(BaseModel):
     ship_to: ShipToOut | None
     pickup_location_id: str | None
     sourcing_profile: str
+    promise_by: date | None = None
     hold_reason: str | None
     reroutes: int = Field(description="Fulfillments of the order rejected or timed out so far.")
     lines: list[OrderLineOut]
@@ -374,17 +424,6 @@ class ReturnOut(BaseModel):
     restock: bool
     reason: str | None
     created_at: datetime
-
-
-def _iso_text(value: object) -> object:
-    """Dates come as ISO text ('2026-12-01'), not numbers (which pydantic would read as a
-    Unix time)."""
-    if not isinstance(value, str):
-        raise ValueError("a date as text, YYYY-MM-DD")
-    return value
-
-
-IsoDate = Annotated[date, BeforeValidator(_iso_text)]
 
 
 class IncomingIn(Input):

@@ -67,6 +67,14 @@ locations = Table(
     Column("priority", Integer, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("inventory_sequence", BigInteger),
+    # shipping calendar (domain/delivery.py)
+    Column("timezone", String(64), nullable=False, server_default=text("'UTC'")),
+    Column("cutoff", String(5), nullable=False, server_default=text("'15:00'")),
+    Column(
+        "working_days", String(27), nullable=False, server_default=text("'mon,tue,wed,thu,fri'")
+    ),
+    Column("closed_dates", JSON, nullable=False, server_default=text("'[]'")),
+    Column("handling_days", Integer, nullable=False, server_default=text("1")),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
@@ -198,6 +206,8 @@ orders = Table(
     Column("request_hash", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # the delivery date promised to the customer, if any (sourcing weighs lateness against it)
+    Column("promise_by", Date),
     # why the order is on hold (payment, fraud, manual, too_many_reroutes); null: not held
     Column("hold_reason", String(40)),
     # how often fulfillments of the order were rejected or timed out and re-routed

@@ -91,6 +91,8 @@ def store_network(
                 daily_capacity=loc.daily_capacity if capacities else None,
                 handling_cost=loc.handling_cost,
                 priority=loc.priority,
+                timezone=loc.timezone,
+                cutoff=loc.cutoff,
             )
             catalog.put_location(uow, location)
         for p in net.products:

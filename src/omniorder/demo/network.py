@@ -74,6 +74,8 @@ class DemoLocation:
     handling_cost: float
     priority: int
     population: int
+    timezone: str = "UTC"
+    cutoff: str = "15:00"
 
     def as_payload(self) -> dict[str, object]:
         return {
@@ -89,6 +91,8 @@ class DemoLocation:
             "handling_cost": self.handling_cost,
             "priority": self.priority,
             "active": True,
+            "timezone": self.timezone,
+            "cutoff": self.cutoff,
         }
 
 
@@ -235,6 +239,9 @@ def build_network(
                 handling_cost=0.0 if warehouse else round(rng.uniform(1.5, 3.0), 2),
                 priority=10 if warehouse else 0,
                 population=int(city["population"]),
+                timezone=str(city.get("timezone") or "UTC"),
+                # warehouses run a late pick wave; stores hand parcels to the carrier earlier
+                cutoff="17:00" if warehouse else "14:00",
             )
         )
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from omniorder.domain.geo import GeoPoint
+
+if TYPE_CHECKING:
+    from omniorder.domain.delivery import ShippingCalendar
 
 
 class LocationType(StrEnum):
@@ -29,6 +34,22 @@ class Role(StrEnum):
     INTEGRATION = "integration"
 
 
+@lru_cache(maxsize=4096)
+def _calendar(
+    timezone: str, cutoff: str, working_days: str, closed: tuple[date, ...], handling_days: int
+) -> ShippingCalendar:
+    from omniorder.domain.delivery import ShippingCalendar, parse_weekdays
+
+    hours, minutes = (int(x) for x in cutoff.split(":"))
+    return ShippingCalendar(
+        timezone=timezone,
+        cutoff=time(hours, minutes),
+        working_days=parse_weekdays(tuple(d for d in working_days.split(",") if d)),
+        closed_dates=frozenset(closed),
+        handling_days=handling_days,
+    )
+
+
 @dataclass(slots=True)
 class Location:
     id: str
@@ -44,10 +65,23 @@ class Location:
     handling_cost: float = 0.0
     priority: int = 0
     active: bool = True
+    #: The shipping calendar: IANA time zone, daily cut-off (local HH:MM), working days,
+    #: closed dates, handling days (see domain/delivery.py).
+    timezone: str = "UTC"
+    cutoff: str = "15:00"
+    working_days: str = "mon,tue,wed,thu,fri"
+    closed_dates: tuple[date, ...] = ()
+    handling_days: int = 1
 
     @property
     def point(self) -> GeoPoint:
         return GeoPoint(self.latitude, self.longitude)
+
+    @property
+    def calendar(self) -> ShippingCalendar:
+        return _calendar(
+            self.timezone, self.cutoff, self.working_days, self.closed_dates, self.handling_days
+        )
 
 
 @dataclass(slots=True)
@@ -127,3 +161,4 @@ class Order:
     fulfillments: list[Fulfillment] = field(default_factory=list)
     hold_reason: str | None = None
     reroutes: int = 0
+    promise_by: date | None = None

@@ -12,6 +12,7 @@ The cost of a plan under a :class:`SourcingProfile`::
     Σ fulfillments (shipment_cost + location handling_cost)
   + Σ units (unit_cost + unit_km_cost * km from the location to the ship-to point)
   + backorder_penalty * units left unfilled
+  + late_day_cost * days each fulfillment arrives after the order's promise_by date
 
 Among the plans the profile allows (location types, distance, at most ``max_fulfillments``
 locations, or one when ``allow_split`` is off) the engine finds one of least cost. Ties go to
@@ -19,6 +20,9 @@ the plan whose locations have the higher total ``priority``, then to the nearer 
 
 How it is exact and fast
 ------------------------
+A location's delivery date does not depend on what else ships, so its lateness cost is part of
+its fixed cost per fulfillment, and everything below holds with it.
+
 Once the set S of locations that ship is fixed, the best plan for S is easy: each SKU is taken
 from the locations of S in order of their per-unit cost, as long as that is cheaper than
 backordering. So the search is over sets of locations, a branch and bound:
@@ -48,8 +52,10 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
+from omniorder.domain.delivery import DEFAULT_TRANSIT, TransitTable, estimate_delivery_date
 from omniorder.domain.geo import GeoPoint, distances_from
 from omniorder.domain.model import Location, LocationType, ServiceLevel
 
@@ -74,6 +80,8 @@ class SourcingProfile:
     location_types: frozenset[str] = ALL_LOCATION_TYPES
     allow_split: bool = True
     max_fulfillments: int | None = None
+    #: Cost per day a fulfillment arrives after the order's promise_by date (0: ignore dates).
+    late_day_cost: float = 0.0
 
     @property
     def fulfillment_limit(self) -> int | None:
@@ -102,6 +110,12 @@ class SourcingRequest:
     ship_to: GeoPoint | None = None
     pickup_location_id: str | None = None
     excluded_location_ids: frozenset[str] = frozenset()
+    #: The delivery date promised to the customer; with the profile's late_day_cost, each
+    #: fulfillment pays for every day it would arrive later.
+    promise_by: date | None = None
+    #: When the order is planned (the start of every location's handling); None: now.
+    placed_at: datetime | None = None
+    transit: TransitTable = DEFAULT_TRANSIT
 
     def demand(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -137,10 +151,18 @@ class CostTerms:
     units: float
     distance: float
     backorder: float
+    lateness: float = 0.0
 
     @property
     def total(self) -> float:
-        return self.shipments + self.handling + self.units + self.distance + self.backorder
+        return (
+            self.shipments
+            + self.handling
+            + self.units
+            + self.distance
+            + self.backorder
+            + self.lateness
+        )
 
     def as_dict(self) -> dict[str, float]:
         return {
@@ -149,6 +171,7 @@ class CostTerms:
             "units": round(self.units, 6),
             "distance": round(self.distance, 6),
             "backorder": round(self.backorder, 6),
+            "lateness": round(self.lateness, 6),
             "total": round(self.total, 6),
         }
 
@@ -194,14 +217,17 @@ def cost_of(
     handling: Mapping[str, float],
     backordered_units: int,
     prof: SourcingProfile,
+    late_days: Mapping[str, int] | None = None,
 ) -> CostTerms:
     units = sum(a.units for a in allocations)
+    late = late_days or {}
     return CostTerms(
         shipments=prof.shipment_cost * len(allocations),
         handling=sum(handling.get(a.location_id, 0.0) for a in allocations),
         units=prof.unit_cost * units,
         distance=prof.unit_km_cost * sum(a.units * (a.distance_km or 0.0) for a in allocations),
         backorder=prof.backorder_penalty * backordered_units,
+        lateness=prof.late_day_cost * sum(late.get(a.location_id, 0) for a in allocations),
     )
 
 
@@ -212,10 +238,12 @@ class Site:
     """An eligible location as the optimizer sees it (derived numbers computed once)."""
 
     __slots__ = (
+        "delivery_date",
         "distance_km",
         "fill_order",
         "fixed",
         "km",
+        "late_days",
         "location",
         "supply",
         "unit",
@@ -230,8 +258,14 @@ class Site:
         supply: tuple[int, ...],
         fixed: float,
         unit: float,
+        delivery_date: date | None = None,
+        late_days: int = 0,
     ) -> None:
         self.location = location
+        #: When a parcel from here would arrive (computed when the order has a promise date).
+        self.delivery_date = delivery_date
+        #: Days after the promise date it would arrive; their cost is part of ``fixed``.
+        self.late_days = late_days
         self.distance_km = distance_km
         #: Units it can give of each demanded SKU (in Problem.skus order), capped at demand.
         self.supply = supply
@@ -711,7 +745,8 @@ def to_plan(problem: Problem, sol: Solution, profile: SourcingProfile) -> Plan:
         )
     )
     handling = {sites[i].location.id: sites[i].location.handling_cost for i, _ in taken}
-    cost = cost_of(allocations, handling, sum(back.values()), profile)
+    late = {sites[i].location.id: sites[i].late_days for i, _ in taken}
+    cost = cost_of(allocations, handling, sum(back.values()), profile, late)
     return Plan(allocations, tuple(sorted(back.items())), cost)
 
 
@@ -734,6 +769,9 @@ def prepare(
         profile.unit_cost,
         profile.unit_km_cost,
     )
+    # delivery dates matter to the cost only with a promise date and a price on lateness
+    dated = request.promise_by is not None and profile.late_day_cost > 0
+    placed_at = request.placed_at or datetime.now(UTC)
     for c in sorted(candidates, key=lambda c: c.location.id):
         loc = c.location
         dist = None if km is None else km(loc.latitude, loc.longitude)
@@ -757,13 +795,26 @@ def prepare(
                 }
             )
         if reason is None:
+            fixed = shipment_cost + loc.handling_cost
+            arrives: date | None = None
+            late = 0
+            if dated:
+                arrives = estimate_delivery_date(
+                    placed_at, dist, request.service_level, loc.calendar, request.transit
+                )
+                assert request.promise_by is not None
+                late = max(0, (arrives - request.promise_by).days)
+                fixed += profile.late_day_cost * late
+                trace_candidates[-1]["delivery_date"] = arrives.isoformat()
             sites.append(
                 Site(
                     loc,
                     dist,
                     tuple([supply.get(s, 0) for s in skus]),
-                    shipment_cost + loc.handling_cost,
+                    fixed,
                     unit_cost + unit_km_cost * (dist or 0.0),
+                    arrives,
+                    late,
                 )
             )
     want = tuple(demand[s] for s in skus)

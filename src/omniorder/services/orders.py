@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +20,14 @@ from omniorder.domain.delivery import estimate_delivery_date
 from omniorder.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.ids import new_id
-from omniorder.domain.model import Fulfillment, FulfillmentLine, Order, OrderLine, ServiceLevel
+from omniorder.domain.model import (
+    Fulfillment,
+    FulfillmentLine,
+    Location,
+    Order,
+    OrderLine,
+    ServiceLevel,
+)
 from omniorder.domain.policy import DEFAULT_POLICY, LifecyclePolicy
 from omniorder.domain.states import HOLDING_STATES, FulfillmentState, derive_order_status, move
 from omniorder.services.access import check_channel
@@ -45,6 +53,8 @@ class PlaceOrder:
     sourcing_profile: str | None = None
     #: Put the order on hold at capture (payment, fraud, manual); its units are still reserved.
     hold_reason: str | None = None
+    #: The delivery date promised to the customer.
+    promise_by: date | None = None
 
 
 class _LostRace(Exception):
@@ -73,6 +83,7 @@ def order_dict(order: Order) -> dict[str, Any]:
         "sourcing_profile": order.sourcing_profile,
         "hold_reason": order.hold_reason,
         "reroutes": order.reroutes,
+        "promise_by": None if order.promise_by is None else order.promise_by.isoformat(),
         "lines": [
             {
                 "sku": ln.sku,
@@ -204,6 +215,7 @@ def place_order(
         pickup_location_id=cmd.pickup_location_id,
         sourcing_profile=profile.name,
         hold_reason=cmd.hold_reason,
+        promise_by=cmd.promise_by,
     )
 
     def persist(fulfillments: list[Fulfillment], trace: dict[str, Any]) -> None:
@@ -274,6 +286,8 @@ def allocate(
         ship_to=order.ship_to,
         pickup_location_id=order.pickup_location_id,
         excluded_location_ids=excluded,
+        promise_by=order.promise_by,
+        placed_at=utcnow(),
     )
     attempts: list[dict[str, Any]] = []
     for attempt in range(1, OPTIMISTIC_ATTEMPTS + 2):
@@ -303,8 +317,8 @@ def allocate(
             continue
         for ln, (allocated, backordered) in zip(order.lines, before, strict=True):
             ln.allocated, ln.backordered = allocated, backordered
-        types = {c.location.id: c.location.type.value for c in candidates}
-        fulfillments = _fulfillments(order, result.plan, types, policy)
+        where = {c.location.id: c.location for c in candidates}
+        fulfillments = _fulfillments(order, result.plan, where, policy)
         done = {
             "attempt": attempt,
             "locked": locked,
@@ -318,7 +332,7 @@ def allocate(
 
 
 def _fulfillments(
-    order: Order, plan: sourcing.Plan, types: dict[str, str], policy: LifecyclePolicy
+    order: Order, plan: sourcing.Plan, where: dict[str, Location], policy: LifecyclePolicy
 ) -> list[Fulfillment]:
     """The fulfillments a plan implies (each with the time by which its location must accept
     it); moves the planned units from backordered to allocated."""
@@ -334,11 +348,11 @@ def _fulfillments(
                 lines=[FulfillmentLine(sku, qty) for sku, qty in a.lines],
                 distance_km=a.distance_km,
                 estimated_delivery_date=estimate_delivery_date(
-                    now, a.distance_km, order.service_level
+                    now, a.distance_km, order.service_level, where[a.location_id].calendar
                 ),
                 created_at=now,
                 updated_at=now,
-                accept_by=policy.accept_by(types.get(a.location_id, "warehouse"), now),
+                accept_by=policy.accept_by(where[a.location_id].type.value, now),
             )
         )
         for sku, qty in a.lines:

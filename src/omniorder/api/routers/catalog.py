@@ -23,6 +23,7 @@ from omniorder.api.schemas import (
     ProfileVersionOut,
 )
 from omniorder.db.uow import UnitOfWork
+from omniorder.domain.delivery import WEEKDAYS
 from omniorder.domain.model import Location, LocationType, Product, Role
 from omniorder.services import catalog
 
@@ -43,7 +44,10 @@ CATALOG_READERS = Depends(require(*ANY_ROLE))
     summary="Create (201) or replace (200) a location",
 )
 def put_location(location_id: IdPath, body: LocationIn, db: DatabaseDep) -> JSONResponse:
-    loc = Location(id=location_id, **body.model_dump())
+    data = body.model_dump()
+    data["working_days"] = ",".join(sorted(set(body.working_days), key=WEEKDAYS.index))
+    data["closed_dates"] = tuple(sorted(set(body.closed_dates)))
+    loc = Location(id=location_id, **data)
     _, created = db.write(lambda uow: catalog.put_location(uow, loc))
     return JSONResponse(render.location(loc), status_code=201 if created else 200)
 

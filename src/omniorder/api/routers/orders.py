@@ -56,6 +56,7 @@ def order_command(body: OrderIn) -> orders.PlaceOrder:
         pickup_location_id=body.pickup_location_id,
         sourcing_profile=body.sourcing_profile,
         hold_reason=body.hold_reason,
+        promise_by=body.promise_by,
     )
 
 

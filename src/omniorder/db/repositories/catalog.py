@@ -5,7 +5,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, select
@@ -28,32 +28,28 @@ LOCATION_FIELDS = (
     "handling_cost",
     "priority",
     "active",
+    "timezone",
+    "cutoff",
+    "working_days",
+    "closed_dates",
+    "handling_days",
 )
+
+
+def _dates(values: Any) -> tuple[date, ...]:
+    return tuple(date.fromisoformat(v) for v in values or ())
 
 
 def location_from_values(location_id: str, values: Sequence[Any]) -> Location:
     """A location from the values of LOCATION_FIELDS, in that order."""
     data = dict(zip(LOCATION_FIELDS, values, strict=True))
     data["type"] = LocationType(data["type"])
+    data["closed_dates"] = _dates(data["closed_dates"])
     return Location(id=location_id, **data)
 
 
 def location_from_row(row: Any) -> Location:
-    return Location(
-        id=row.id,
-        name=row.name,
-        type=LocationType(row.type),
-        latitude=row.latitude,
-        longitude=row.longitude,
-        country=row.country,
-        postal_code=row.postal_code,
-        can_ship=row.can_ship,
-        can_pickup=row.can_pickup,
-        daily_capacity=row.daily_capacity,
-        handling_cost=row.handling_cost,
-        priority=row.priority,
-        active=row.active,
-    )
+    return location_from_values(row.id, [getattr(row, f) for f in LOCATION_FIELDS])
 
 
 class LocationRepository:
@@ -83,6 +79,7 @@ class LocationRepository:
         now = utcnow()
         values = {f: getattr(loc, f) for f in LOCATION_FIELDS}
         values["type"] = loc.type.value
+        values["closed_dates"] = [d.isoformat() for d in loc.closed_dates]
         stmt = insert_for(self.conn, t.locations).values(
             id=loc.id, created_at=now, updated_at=now, **values
         )

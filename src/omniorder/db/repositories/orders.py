@@ -117,6 +117,7 @@ class OrderRepository:
                     fulfillments=fuls.get(r.id, []),
                     hold_reason=r.hold_reason,
                     reroutes=r.reroutes,
+                    promise_by=r.promise_by,
                 )
             )
         return out
@@ -309,6 +310,7 @@ class OrderRepository:
                     "updated_at": order.updated_at,
                     "hold_reason": order.hold_reason,
                     "reroutes": order.reroutes,
+                    "promise_by": order.promise_by,
                 }
             ],
         )
