@@ -88,7 +88,8 @@ def worker(
                 out.print(
                     f"timed out {result.timed_out}, expired {result.expired}, "
                     f"skipped {result.skipped}, backordered SKUs woken {result.backorder_skus}, "
-                    f"orders sourced again {result.backorders_served}"
+                    f"orders sourced again {result.backorders_served}, "
+                    f"promise holds expired {result.promises_expired}"
                 )
             if once:
                 return

@@ -109,3 +109,29 @@ def test_hold_release_and_return(client: TestClient, shop: dict[str, Any]) -> No
     assert r.status_code == 201 and r.json()["location_id"] == "DALLAS"
     assert client.get(f"/v1/orders/{order['id']}").json()["lines"][0]["returned"] == 1
     assert client.get("/v1/inventory/DALLAS/A").json()["on_hand"] == 6
+
+
+def test_promise_hold_and_order_through_the_api(client: TestClient, shop: dict[str, Any]) -> None:
+    body = {
+        "lines": [{"sku": "A", "quantity": 2}],
+        "ship_to": {"latitude": 40.7128, "longitude": -74.006},
+        "service_levels": ["standard", "express"],
+        "hold_seconds": 300,
+    }
+    r = client.post("/v1/promises", json=body)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["promise_id"].startswith("prm_") and answer["held_option"] == 0
+    assert [o["service_level"] for o in answer["options"]] == ["standard", "express"]
+    assert client.get("/v1/inventory/NEWARK/A").json()["reserved"] == 2
+    too_long = client.post("/v1/promises", json={**body, "hold_seconds": 901})
+    assert too_long.status_code == 422
+    order = client.post(
+        "/v1/orders", json=order_body("P-1", [("A", 2)], promise_id=answer["promise_id"])
+    )
+    assert order.status_code == 201, order.text
+    assert client.get("/v1/inventory/NEWARK/A").json()["reserved"] == 2
+    again = client.post(
+        "/v1/orders", json=order_body("P-2", [("A", 2)], promise_id=answer["promise_id"])
+    )
+    assert again.status_code == 409

@@ -54,6 +54,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/v1/inventory/incoming"): {"admin", "integration", "location"},
     ("GET", "/v1/inventory/incoming"): {"admin", "integration", "location"},
     ("POST", "/v1/inventory/incoming/{incoming_id}/receive"): {"admin", "integration", "location"},
+    ("POST", "/v1/promises"): {"admin", "channel"},
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
@@ -134,6 +135,10 @@ def request_for(
             "tracking_number": "1Z",
         },
         ("POST", "/v1/orders/{order_id}/hold"): {"reason": "manual"},
+        ("POST", "/v1/promises"): {
+            "lines": [{"sku": "A", "quantity": 1}],
+            "ship_to": {"latitude": 40.7, "longitude": -74.0},
+        },
         ("POST", "/v1/orders/{order_id}/returns"): {
             "lines": [{"sku": "A", "quantity": 1}],
             "location_id": "NEWARK",

@@ -301,6 +301,10 @@ class OrderIn(Input):
     ship_to: ShipTo | None = None
     service_level: ServiceLevel = ServiceLevel.STANDARD
     pickup_location_id: Identifier | None = None
+    promise_id: Identifier | None = Field(
+        default=None,
+        description="A held promise (`POST /v1/promises`): the order takes exactly its units.",
+    )
     promise_by: IsoDate | None = Field(
         default=None,
         description="The delivery date promised at checkout; with a profile's `late_day_cost` "
@@ -450,6 +454,37 @@ class ReceiveIn(Input):
     quantity: Annotated[int, Field(ge=0, le=10_000_000, strict=True)] | None = Field(
         default=None, description="Units that arrived (default: all that were expected)."
     )
+
+
+class PromiseIn(Input):
+    lines: list[LineIn] = Field(min_length=1, max_length=500)
+    ship_to: ShipTo | None = None
+    service_levels: list[ServiceLevel] = Field(
+        default_factory=lambda: list(ServiceLevel), min_length=1, max_length=3
+    )
+    hold_seconds: Annotated[int, Field(ge=1, le=900, strict=True)] | None = Field(
+        default=None, description="Reserve the units of one option for this long."
+    )
+    hold_option: Annotated[int, Field(ge=0, le=20, strict=True)] | None = Field(
+        default=None, description="Which option to hold (default: the first complete one)."
+    )
+
+
+class PromiseOptionOut(BaseModel):
+    service_level: str
+    complete: bool
+    cost: float
+    fulfillments: list[dict[str, Any]]
+    estimated_delivery_date: date | None = None
+    pickup_location_id: str | None = None
+    pickup_ready_at: date | None = None
+
+
+class PromiseOut(BaseModel):
+    promise_id: str | None
+    expires_at: datetime | None
+    held_option: int | None = None
+    options: list[PromiseOptionOut]
 
 
 class HoldIn(Input):

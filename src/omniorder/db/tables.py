@@ -189,6 +189,23 @@ incoming = Table(
     Index("ix_incoming_sku", "sku", "received_at"),
 )
 
+# Availability promises made before checkout; a held one reserves its units until expires_at
+# (status held -> consumed by an order | expired | released).
+promises = Table(
+    "promises",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("service_level", String(20), nullable=False),
+    Column("lines", JSON, nullable=False),
+    # the held option's fulfillments: [{location_id, lines: [{sku, quantity}]}]
+    Column("plan", JSON, nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("order_id", ID),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_promises_expiry", "status", "expires_at"),
+)
+
 orders = Table(
     "orders",
     metadata,

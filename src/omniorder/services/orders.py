@@ -18,7 +18,7 @@ from omniorder.db.uow import UnitOfWork
 from omniorder.domain import sourcing
 from omniorder.domain.delivery import estimate_delivery_date
 from omniorder.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
-from omniorder.domain.geo import GeoPoint
+from omniorder.domain.geo import GeoPoint, haversine_km
 from omniorder.domain.ids import new_id
 from omniorder.domain.model import (
     Fulfillment,
@@ -55,6 +55,8 @@ class PlaceOrder:
     hold_reason: str | None = None
     #: The delivery date promised to the customer.
     promise_by: date | None = None
+    #: A held promise whose reserved units this order takes (exactly those, once).
+    promise_id: str | None = None
 
 
 class _LostRace(Exception):
@@ -218,15 +220,19 @@ def place_order(
         promise_by=cmd.promise_by,
     )
 
-    def persist(fulfillments: list[Fulfillment], trace: dict[str, Any]) -> None:
-        refresh_status(order)
-        uow.orders.add(order, cmd.request_hash)
-        uow.orders.add_fulfillments(fulfillments)
-        uow.orders.add_trace(order.id, 1, trace)
+    if cmd.promise_id is not None:
+        fulfillments = _from_promise(uow, order, cmd, profile, policy)
+    else:
 
-    fulfillments, _ = allocate(
-        uow, order, profile, cause="order.created", persist=persist, policy=policy
-    )
+        def persist(fulfillments: list[Fulfillment], trace: dict[str, Any]) -> None:
+            refresh_status(order)
+            uow.orders.add(order, cmd.request_hash)
+            uow.orders.add_fulfillments(fulfillments)
+            uow.orders.add_trace(order.id, 1, trace)
+
+        fulfillments, _ = allocate(
+            uow, order, profile, cause="order.created", persist=persist, policy=policy
+        )
     order.fulfillments = fulfillments
     if any(ln.backordered for ln in order.lines):
         expect_backorders(uow, order)
@@ -237,7 +243,67 @@ def place_order(
     return order, True
 
 
-def _candidates(
+def _from_promise(
+    uow: UnitOfWork,
+    order: Order,
+    cmd: PlaceOrder,
+    profile: sourcing.SourcingProfile,
+    policy: LifecyclePolicy,
+) -> list[Fulfillment]:
+    """The order takes the units its promise holds: the reservations pass from the promise to
+    the order's fulfillments unchanged (no stock moves)."""
+    from omniorder.services import promises
+
+    assert cmd.promise_id is not None
+    now = utcnow()
+    held = promises.claim(uow, cmd.promise_id, order.id, now)
+    wanted: dict[str, int] = {}
+    for sku, qty in cmd.lines:
+        wanted[sku] = wanted.get(sku, 0) + qty
+    if wanted != held.lines or held.service_level != order.service_level.value:
+        raise Conflict(
+            f"the order's lines or service level differ from promise '{held.id}': "
+            "place it without the promise, or ask for a new one"
+        )
+    where = uow.locations.get_many([f["location_id"] for f in held.plan])
+    fulfillments = []
+    for f in held.plan:
+        loc = where[f["location_id"]]
+        dist = None if order.ship_to is None else haversine_km(order.ship_to, loc.point)
+        fulfillments.append(
+            Fulfillment(
+                id=new_id("ful"),
+                order_id=order.id,
+                location_id=loc.id,
+                state=FulfillmentState.PENDING.value,
+                lines=[FulfillmentLine(ln["sku"], int(ln["quantity"])) for ln in f["lines"]],
+                distance_km=dist,
+                estimated_delivery_date=estimate_delivery_date(
+                    now, dist, order.service_level, loc.calendar
+                ),
+                created_at=now,
+                updated_at=now,
+                accept_by=policy.accept_by(loc.type.value, now),
+            )
+        )
+        for ln in f["lines"]:
+            line = next(x for x in order.lines if x.sku == ln["sku"])
+            line.allocated += int(ln["quantity"])
+            line.backordered -= int(ln["quantity"])
+    refresh_status(order)
+    uow.orders.add(order, cmd.request_hash)
+    uow.orders.add_fulfillments(fulfillments)
+    trace = {
+        "profile": {"name": profile.name, "version": profile.version},
+        "method": {"name": "promise", "promise_id": held.id},
+        "cause": "order.created",
+        "chosen": {"fulfillments": held.plan},
+    }
+    uow.orders.add_trace(order.id, 1, trace)
+    return fulfillments
+
+
+def candidates_for(
     uow: UnitOfWork, demand: dict[str, int], pickup_location_id: str | None
 ) -> list[sourcing.Candidate]:
     positions, locations = uow.stock.with_locations(demand)
@@ -294,7 +360,7 @@ def allocate(
         locked = attempt > OPTIMISTIC_ATTEMPTS
         if locked:
             uow.stock.lock_skus(demand)
-        candidates = _candidates(uow, demand, order.pickup_location_id)
+        candidates = candidates_for(uow, demand, order.pickup_location_id)
         result = sourcing.plan(request, candidates, profile)
         reservations = [
             (a.location_id, sku, qty) for a in result.plan.allocations for sku, qty in a.lines

@@ -1,5 +1,6 @@
 """The background work that keeps orders moving without a person: due timers (acknowledgement
-windows, pickups not collected) and backorders to source again when stock grows.
+windows, pickups not collected, promise holds), and backorders to source again when stock
+grows.
 
 Everything it acts on is in the database (timer columns on fulfillments, the
 ``backorder_wakeups`` table written by the transaction that grew the stock), so nothing is
@@ -19,7 +20,7 @@ from omniorder.db.clock import utcnow
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain.errors import Conflict
 from omniorder.domain.policy import LifecyclePolicy
-from omniorder.services import fulfillments
+from omniorder.services import fulfillments, promises
 from omniorder.services.database import Database
 
 log = logging.getLogger("omniorder.worker")
@@ -34,11 +35,12 @@ class Pass:
     skipped: int = 0
     backorder_skus: int = 0
     backorders_served: int = 0
+    promises_expired: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
     def busy(self) -> bool:
-        return bool(self.timed_out or self.expired or self.backorder_skus)
+        return bool(self.timed_out or self.expired or self.backorder_skus or self.promises_expired)
 
 
 def run_once(
@@ -71,6 +73,8 @@ def run_once(
             return 0, 0
         return len(skus), fulfillments.release_backorders(uow, skus, policy)
 
+    # expired promise holds first: the units they free may serve backorders in this pass
+    done.promises_expired = db.write(lambda uow: promises.expire_due(uow, moment, batch))
     done.backorder_skus, done.backorders_served = db.write(backorders)
     return done
 

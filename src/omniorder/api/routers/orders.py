@@ -16,11 +16,20 @@ from omniorder.api.deps import (
     require,
 )
 from omniorder.api.responses import JSONResponse
-from omniorder.api.schemas import ID_PATTERN, CancelIn, OrderIn, OrderOut, Page, SourcingTraceOut
+from omniorder.api.schemas import (
+    ID_PATTERN,
+    CancelIn,
+    OrderIn,
+    OrderOut,
+    Page,
+    PromiseIn,
+    PromiseOut,
+    SourcingTraceOut,
+)
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.domain.model import Order, Role, ServiceLevel
 from omniorder.domain.states import OrderStatus
-from omniorder.services import orders
+from omniorder.services import orders, promises
 from omniorder.services.access import check_channel, visible_channel
 from omniorder.services.geocode import resolve_ship_to
 
@@ -57,6 +66,7 @@ def order_command(body: OrderIn) -> orders.PlaceOrder:
         sourcing_profile=body.sourcing_profile,
         hold_reason=body.hold_reason,
         promise_by=body.promise_by,
+        promise_id=body.promise_id,
     )
 
 
@@ -167,3 +177,33 @@ def cancel_order(
         idempotency(principal, idempotency_key, "POST", request.url.path, body),
     )
     return JSONResponse(data, status_code=status)
+
+
+@router.post(
+    "/promises",
+    response_model=PromiseOut,
+    responses=render.problems(409),
+    tags=["promises"],
+    summary="Delivery options before checkout; with hold_seconds, the units are reserved",
+)
+def post_promise(body: PromiseIn, db: DatabaseDep, principal: OrderActor) -> JSONResponse:
+    del principal  # any channel may ask
+    ship_to = None
+    if body.ship_to is not None:
+        ship_to = resolve_ship_to(
+            body.ship_to.latitude,
+            body.ship_to.longitude,
+            body.ship_to.postal_code,
+            body.ship_to.country,
+        )
+    lines = tuple((ln.sku, ln.quantity) for ln in body.lines)
+    levels = list(dict.fromkeys(body.service_levels))
+    if body.hold_seconds:
+        answer = db.write(
+            lambda uow: promises.promise(
+                uow, lines, ship_to, levels, body.hold_seconds, body.hold_option
+            )
+        )
+    else:
+        answer = db.read(lambda uow: promises.promise(uow, lines, ship_to, levels, None, None))
+    return JSONResponse(answer)

@@ -276,7 +276,8 @@ class OrderRepository:
         ]
 
     def reserved_units(self) -> int:
-        """Units held by live fulfillments: must equal the sum of stock.reserved."""
+        """Units held by live fulfillments and held promises: must equal the sum of
+        stock.reserved."""
         self.staged.flush()
         f, fl = t.fulfillments, t.fulfillment_lines
         from omniorder.domain.states import HOLDING_STATES
@@ -286,7 +287,12 @@ class OrderRepository:
             .select_from(fl.join(f, f.c.id == fl.c.fulfillment_id))
             .where(f.c.state.in_([s.value for s in HOLDING_STATES]))
         )
-        return int(self.conn.execute(q).scalar_one())
+        held = 0
+        for plan in self.conn.execute(
+            select(t.promises.c.plan).where(t.promises.c.status == "held")
+        ).scalars():
+            held += sum(ln["quantity"] for f_ in plan for ln in f_["lines"])
+        return int(self.conn.execute(q).scalar_one()) + held
 
     # -- writes ------------------------------------------------------------------------------
     def add(self, order: Order, request_hash: str) -> None:

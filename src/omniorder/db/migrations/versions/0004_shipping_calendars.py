@@ -1,4 +1,4 @@
-"""shipping calendars of locations, promised delivery dates of orders
+"""shipping calendars of locations, promised delivery dates of orders, promise holds
 
 Revision ID: 0004
 Revises: 0003
@@ -42,9 +42,24 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("orders") as batch:
         batch.add_column(sa.Column("promise_by", sa.Date(), nullable=True))
+    op.create_table(
+        "promises",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("service_level", sa.String(length=20), nullable=False),
+        sa.Column("lines", sa.JSON(), nullable=False),
+        sa.Column("plan", sa.JSON(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("order_id", sa.String(length=64), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_promises")),
+    )
+    op.create_index("ix_promises_expiry", "promises", ["status", "expires_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_promises_expiry", table_name="promises")
+    op.drop_table("promises")
     with op.batch_alter_table("orders") as batch:
         batch.drop_column("promise_by")
     with op.batch_alter_table("locations") as batch:
