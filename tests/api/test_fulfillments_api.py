@@ -135,3 +135,15 @@ def test_promise_hold_and_order_through_the_api(client: TestClient, shop: dict[s
         "/v1/orders", json=order_body("P-2", [("A", 2)], promise_id=answer["promise_id"])
     )
     assert again.status_code == 409
+
+
+def test_stats_through_the_api(client: TestClient, shop: dict[str, Any]) -> None:
+    client.post("/v1/orders", json=order_body("S-1", [("A", 1)]))
+    got = client.get("/v1/stats?from=2000-01-01T00:00:00Z").json()
+    assert got["orders"] == 1 and got["split_rate"] == 0
+    assert client.get("/v1/stats?from=2000-01-01T00:00:00").status_code == 422
+    assert client.get("/v1/stats?to=12345").status_code == 422
+    key = client.post("/v1/api-keys", json={"name": "app", "role": "channel", "channel": "app"})
+    app = {"Authorization": f"Bearer {key.json()['secret']}"}
+    assert client.get("/v1/stats", headers=app).json()["orders"] == 0  # its own channel only
+    assert client.get("/v1/stats?channel=web", headers=app).status_code == 403

@@ -55,6 +55,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/v1/inventory/incoming"): {"admin", "integration", "location"},
     ("POST", "/v1/inventory/incoming/{incoming_id}/receive"): {"admin", "integration", "location"},
     ("POST", "/v1/promises"): {"admin", "channel"},
+    ("GET", "/v1/stats"): {"admin", "channel", "integration"},
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,

@@ -67,6 +67,24 @@ def _iso_text(value: object) -> object:
 IsoDate = Annotated[date, BeforeValidator(_iso_text)]
 
 
+def _iso_datetime(value: object) -> object:
+    """Times come as ISO 8601 text with an offset ('2026-11-23T10:00:00Z'), not numbers."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("an ISO 8601 time, e.g. 2026-11-23T10:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError("an ISO 8601 time, e.g. 2026-11-23T10:00:00Z") from exc
+    if parsed.tzinfo is None:
+        raise ValueError("a time needs an offset, e.g. Z or +02:00")
+    return parsed
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 

@@ -19,6 +19,7 @@ from omniorder.api.responses import JSONResponse
 from omniorder.api.schemas import (
     ID_PATTERN,
     CancelIn,
+    IsoDateTime,
     OrderIn,
     OrderOut,
     Page,
@@ -29,7 +30,7 @@ from omniorder.api.schemas import (
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.domain.model import Order, Role, ServiceLevel
 from omniorder.domain.states import OrderStatus
-from omniorder.services import orders, promises
+from omniorder.services import orders, promises, stats
 from omniorder.services.access import check_channel, visible_channel
 from omniorder.services.geocode import resolve_ship_to
 
@@ -207,3 +208,26 @@ def post_promise(body: PromiseIn, db: DatabaseDep, principal: OrderActor) -> JSO
     else:
         answer = db.read(lambda uow: promises.promise(uow, lines, ship_to, levels, None, None))
     return JSONResponse(answer)
+
+
+StatsReader = Annotated[ApiKey, Depends(require(Role.CHANNEL, Role.INTEGRATION))]
+
+
+@router.get(
+    "/stats",
+    responses=render.problems(),
+    tags=["stats"],
+    summary="KPIs over the orders captured in [from, to): splits, fill, distance, cost, on-time",
+)
+def get_stats(
+    db: DatabaseDep,
+    principal: StatsReader,
+    start: Annotated[IsoDateTime | None, Query(alias="from")] = None,
+    end: Annotated[IsoDateTime | None, Query(alias="to")] = None,
+    channel: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
+) -> JSONResponse:
+    own = visible_channel(principal)
+    if own is not None:
+        check_channel(principal, channel or own)
+        channel = own
+    return JSONResponse(db.read(lambda uow: stats.kpis(uow, start, end, channel)))
