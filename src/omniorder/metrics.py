@@ -28,3 +28,26 @@ REQUEST_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
     registry=REGISTRY,
 )
+SOURCING_SECONDS = Histogram(
+    "omniorder_sourcing_seconds",
+    "Time the sourcing engine took to plan an order (one planning round)",
+    ["method"],
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5),
+    registry=REGISTRY,
+)
+SPLIT_ORDERS = Counter(
+    "omniorder_split_orders",
+    "Orders captured with fulfillments at two or more locations",
+    registry=REGISTRY,
+)
+RESERVATION_CONFLICTS = Counter(
+    "omniorder_reservation_conflicts",
+    "Reservations that lost a race to a concurrent order (the order was planned again)",
+    registry=REGISTRY,
+)
+REROUTES = Counter(
+    "omniorder_reroutes",
+    "Fulfillments rejected or timed out whose units were sourced again",
+    ["cause"],
+    registry=REGISTRY,
+)

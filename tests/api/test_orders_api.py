@@ -258,13 +258,23 @@ def test_metrics_count_captured_orders_and_replays(network: TestClient) -> None:
                 return float(line.rsplit(" ", 1)[1])
         return 0.0
 
+    # parcels that cost nothing: A from NEWARK and B from the NYC store, the nearest of each
+    network.put("/v1/sourcing-profiles/cheap-parcels", json={"shipment_cost": 0.0})
+    splits = value("omniorder_split_orders_total")
+    split = order_body("W-S2", [("A", 1), ("B", 1)], sourcing_profile="cheap-parcels")
+    order = network.post("/v1/orders", json=split).json()
+    assert sorted(f["location_id"] for f in order["fulfillments"]) == ["NEWARK", "NYC"]
+    assert value("omniorder_split_orders_total") == splits + 1
     created = 'omniorder_orders_created_total{channel="web",status="partially_allocated"}'
+    planned = 'omniorder_sourcing_seconds_count{method="branch-and-bound"}'
     before, replays = value(created), value("omniorder_order_replays_total")
+    plans = value(planned)
     body = order_body("W-M", [("A", 1), ("B", 9)])
     network.post("/v1/orders", json=body)
     network.post("/v1/orders", json=body)
     assert value(created) == before + 1
     assert value("omniorder_order_replays_total") == replays + 1
+    assert value(planned) == plans + 1
 
 
 def test_health_and_readiness(client: TestClient) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from omniorder import metrics
 from omniorder.db.clock import utcnow
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.db.uow import UnitOfWork
@@ -237,6 +238,7 @@ def reroute(
     """Source the order's backordered units again after a rejection or a time-out, excluding
     every location that rejected it; past the policy's limit, hold the order instead."""
     order.reroutes += 1
+    metrics.REROUTES.labels(cause).inc()
     if order.reroutes > policy.max_reroutes:
         order.hold_reason = TOO_MANY_REROUTES
         refresh_status(order)

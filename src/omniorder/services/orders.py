@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from omniorder import metrics
 from omniorder.db import tables as t
 from omniorder.db.clock import utcnow
 from omniorder.db.repositories.keys import ApiKey
@@ -362,6 +363,9 @@ def allocate(
             uow.stock.lock_skus(demand)
         candidates = candidates_for(uow, demand, order.pickup_location_id)
         result = sourcing.plan(request, candidates, profile)
+        metrics.SOURCING_SECONDS.labels(result.trace["method"]["name"]).observe(
+            result.trace["elapsed_ms"] / 1000
+        )
         reservations = [
             (a.location_id, sku, qty) for a in result.plan.allocations for sku, qty in a.lines
         ]
@@ -371,6 +375,7 @@ def allocate(
                 if lost is not None:
                     raise _LostRace(*lost)
         except _LostRace as race:
+            metrics.RESERVATION_CONFLICTS.inc()
             attempts.append(
                 {
                     "attempt": attempt,

@@ -111,6 +111,8 @@ def _count(status: int, order: dict[str, Any]) -> None:
         return
     metrics.ORDERS_CREATED.labels(order["channel"], order["status"]).inc()
     metrics.FULFILLMENTS_PER_ORDER.observe(len(order["fulfillments"]))
+    if len({f["location_id"] for f in order["fulfillments"]}) > 1:
+        metrics.SPLIT_ORDERS.inc()
     metrics.BACKORDERED_UNITS.inc(sum(ln["backordered"] for ln in order["lines"]))
 
 
