@@ -72,3 +72,18 @@ def test_the_benchmark_never_touches_a_named_sqlite_file(tmp_path: Path) -> None
     url = bench_database_url(f"sqlite:///{precious}")
     assert str(precious) not in url
     assert precious.read_bytes() == b"not to be touched"
+
+
+def test_a_short_run_of_promise_reads_records_the_result(tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    args = ["bench", "http", "--database-url", f"sqlite:///{tmp_path}/b.db", "--workers", "1"]
+    args += ["--clients", "2", "--duration", "1.5", "--warmup", "0", "--no-pgbench"]
+    args += ["--endpoint", "promises", "--output", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["endpoint"] == "promises"
+    assert data["errors"] == 0 and data["requests"] > 0
+    assert data["order_statuses"] == {}  # asking holds and places nothing
+    bad = CliRunner().invoke(app, [*args[:-3], "--endpoint", "carts"])
+    assert bad.exit_code == 2

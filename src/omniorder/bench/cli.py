@@ -32,9 +32,16 @@ def bench_http(
     pgbench: Annotated[bool, typer.Option(help="Measure pgbench TPC-B alongside.")] = True,
     output: Annotated[Path | None, typer.Option(help="Result JSON file.")] = None,
     seed: Annotated[int, typer.Option()] = 7,
+    endpoint: Annotated[
+        str,
+        typer.Option(help="What the clients POST: 'orders', or 'promises' (availability reads)."),
+    ] = "orders",
 ) -> None:
-    """Serve the API with N workers, place orders from M clients for T seconds, and print
-    orders/s with latency percentiles next to pgbench on the same PostgreSQL."""
+    """Serve the API with N workers, place orders (or ask for promises) from M clients for
+    T seconds, and print requests/s with latency percentiles next to pgbench on the same
+    PostgreSQL."""
+    if endpoint not in ("orders", "promises"):
+        raise typer.BadParameter("'orders' or 'promises'", param_hint="--endpoint")
     from omniorder.bench import http
     from omniorder.bench.common import default_output, machine, write_result
     from omniorder.bench.pgbench import run_pgbench
@@ -58,7 +65,9 @@ def bench_http(
         server.wait_ready()
         with http.new_progress() as progress:
             load = asyncio.run(
-                http.drive(server.base, server.key, pool, clients, warmup, duration, progress)
+                http.drive(
+                    server.base, server.key, pool, clients, warmup, duration, progress, endpoint
+                )
             )
     except RuntimeError as exc:
         console.print(f"[red]error:[/red] {exc}")
@@ -77,6 +86,7 @@ def bench_http(
             console.print(f"[yellow]pgbench skipped:[/yellow] {exc}")
     result = {
         "benchmark": "http",
+        "endpoint": endpoint,
         "database": backend,
         "database_url": make_url(url).render_as_string(hide_password=True),
         "seed": seed,
@@ -92,7 +102,8 @@ def bench_http(
         else round(summary["orders_per_second"] / reference["tps"], 3),
         "machine": machine(),
     }
-    path = write_result(output or default_output("http", backend), result)
+    label = backend if endpoint == "orders" else f"{backend}-promises"
+    path = write_result(output or default_output("http", label), result)
     _print(console, result)
     console.print(f"recorded in {path}")
     if load.errors:
@@ -110,7 +121,7 @@ def _print(console: Console, r: dict[str, Any]) -> None:
         table.add_column(col, justify="right")
     lat = r["latency_ms"]
     table.add_row(
-        "omniorder POST /v1/orders",
+        f"omniorder POST /v1/{r.get('endpoint', 'orders')}",
         f"{r['orders_per_second']:.1f}",
         f"{lat['p50']:.1f}",
         f"{lat['p95']:.1f}",

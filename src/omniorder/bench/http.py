@@ -179,9 +179,11 @@ async def drive(
     warmup: float,
     duration: float,
     progress: Progress | None = None,
+    endpoint: str = "orders",
 ) -> LoadResult:
-    """M clients, each on its own keep-alive connection, POST orders back to back. Requests
-    that start during the warm-up are not counted."""
+    """M clients, each on its own keep-alive connection, POST orders (or, with ``endpoint``
+    'promises', ask for delivery promises of the same baskets, nothing held) back to back.
+    Requests that start during the warm-up are not counted."""
     result = LoadResult()
     counter = iter(range(10**9))
     start = time.monotonic()
@@ -196,10 +198,14 @@ async def drive(
         try:
             while (now := time.monotonic()) < stop_at:
                 n = next(counter)
-                body = {**pool[n % len(pool)], "external_id": f"B{run_id}-{n}"}
+                order = pool[n % len(pool)]
+                if endpoint == "promises":
+                    body = {"lines": order["lines"], "ship_to": order.get("ship_to")}
+                else:
+                    body = {**order, "external_id": f"B{run_id}-{n}"}
                 began = time.perf_counter()
                 try:
-                    status, _ = await conn.post("/v1/orders", json.dumps(body).encode())
+                    status, _ = await conn.post(f"/v1/{endpoint}", json.dumps(body).encode())
                 except (OSError, ValueError, asyncio.IncompleteReadError):
                     status = -1
                     await conn.close()
@@ -218,7 +224,7 @@ async def drive(
     async def tick() -> None:
         if progress is None:
             return
-        task = progress.add_task("placing orders", total=warmup + duration)
+        task = progress.add_task(f"POST /v1/{endpoint}", total=warmup + duration)
         while (now := time.monotonic()) < stop_at:
             progress.update(task, completed=now - start)
             await asyncio.sleep(0.25)
