@@ -1,9 +1,11 @@
-"""The `omniorder` command: serve, worker, db upgrade, demo load, keys create, bench."""
+"""The `omniorder` command: serve, worker, simulate, db upgrade, demo load, keys create,
+bench."""
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -99,6 +101,81 @@ def worker(
         return
     finally:
         engine.dispose()
+
+
+@app.command()
+def simulate(
+    orders: Annotated[int, typer.Option(min=1, max=1_000_000, help="Orders to generate.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Seed of the network and the demand.")] = 7,
+    country: Annotated[str, typer.Option(help="Country of the demo network (US, DE, …).")] = "US",
+    warehouses: Annotated[int, typer.Option(min=1, max=100)] = 4,
+    stores: Annotated[int, typer.Option(min=0, max=2000)] = 40,
+    pickup_share: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.1,
+    strategy: Annotated[
+        list[str] | None, typer.Option(help="Strategies to compare (default: all).")
+    ] = None,
+    output: Annotated[str | None, typer.Option(help="Write the JSON report here.")] = None,
+) -> None:
+    """Replay generated demand over a demo network through several routing strategies, each
+    on its own copy of the stock, and compare split rate, fill rate, distance and cost."""
+    import json
+    from pathlib import Path
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    from omniorder.demo.network import build_network, generate_orders
+    from omniorder.domain.strategies import STRATEGIES
+    from omniorder.sim.run import simulate as run
+
+    names = strategy or list(STRATEGIES)
+    unknown = [n for n in names if n not in STRATEGIES]
+    if unknown:
+        console.print(
+            f"[red]error:[/red] unknown strategy {', '.join(unknown)}; "
+            f"known: {', '.join(STRATEGIES)}"
+        )
+        raise typer.Exit(2)
+    try:
+        net = build_network(seed=seed, country=country, warehouses=warehouses, stores=stores)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    stream = generate_orders(net, orders, seed=seed + 1, pickup_share=pickup_share)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as progress:
+        task = progress.add_task("simulating", total=orders * len(names))
+        result = run(net, stream, names, advance=lambda: progress.advance(task))
+    table = Table(title=f"omniorder simulate: {orders} orders, {country}, seed {seed}")
+    table.add_column("KPI", no_wrap=True)
+    for name in result:
+        table.add_column(name.replace("_", " "), justify="right")
+    rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
+        ("split rate", lambda k: f"{k['split_rate']:.1%}"),
+        ("parcels per order", lambda k: f"{k['fulfillments_per_order']:.2f}"),
+        ("fill rate", lambda k: f"{k['fill_rate']:.1%}"),
+        ("short-ship rate", lambda k: f"{k['short_ship_rate']:.1%}"),
+        ("km per unit", lambda k: f"{k['km_per_unit']:.0f}"),
+        ("store share", lambda k: f"{k['store_share']:.1%}"),
+        ("cost per order", lambda k: f"{k['cost_per_order']:.2f}"),
+        ("total cost", lambda k: f"{k['cost']['total']:.0f}"),
+    ]
+    for label, show in rows:
+        table.add_row(label, *(show(k) for k in result.values()))
+    Console().print(table)
+    if output:
+        report = {
+            "orders": orders,
+            "seed": seed,
+            "country": country,
+            "warehouses": warehouses,
+            "stores": stores,
+            "pickup_share": pickup_share,
+            "strategies": result,
+        }
+        Path(output).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+        console.print(f"report written to {output}")
 
 
 @db_app.command("upgrade")

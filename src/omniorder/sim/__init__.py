@@ -1,0 +1,1 @@
+"""The simulator: the same demand through several routing strategies, each on its own stock."""
