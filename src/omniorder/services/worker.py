@@ -16,6 +16,9 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
+
+from omniorder.db import tables as t
 from omniorder.db.clock import utcnow
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain.errors import Conflict
@@ -73,10 +76,24 @@ def run_once(
             return 0, 0
         return len(skus), fulfillments.release_backorders(uow, skus, policy)
 
+    # A read first: an idle pass takes no write lock (SQLite has one writer at a time).
+    due_holds, wakeups = db.read(lambda uow: _pending(uow, moment))
     # expired promise holds first: the units they free may serve backorders in this pass
-    done.promises_expired = db.write(lambda uow: promises.expire_due(uow, moment, batch))
-    done.backorder_skus, done.backorders_served = db.write(backorders)
+    if due_holds:
+        done.promises_expired = db.write(lambda uow: promises.expire_due(uow, moment, batch))
+    if wakeups or due_holds:
+        done.backorder_skus, done.backorders_served = db.write(backorders)
     return done
+
+
+def _pending(uow: UnitOfWork, now: datetime) -> tuple[bool, bool]:
+    """(a promise hold is due, a backorder wake-up is waiting)."""
+    pr, w = t.promises, t.backorder_wakeups
+    hold = uow.conn.execute(
+        select(pr.c.id).where(pr.c.status == "held", pr.c.expires_at <= now).limit(1)
+    ).first()
+    wake = uow.conn.execute(select(w.c.sku).limit(1)).first()
+    return hold is not None, wake is not None
 
 
 class BackgroundWorker:
