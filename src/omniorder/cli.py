@@ -14,6 +14,7 @@ from omniorder.bench.cli import bench_app
 from omniorder.config import Settings
 from omniorder.domain.errors import OmniorderError
 from omniorder.domain.model import Role
+from omniorder.domain.sourcing import SourcingProfile
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="omniorder: distributed order management."
@@ -115,6 +116,13 @@ def simulate(
         list[str] | None, typer.Option(help="Strategies to compare (default: all).")
     ] = None,
     output: Annotated[str | None, typer.Option(help="Write the JSON report here.")] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="Price and route with this sourcing profile of the database "
+            "(OMNIORDER_DATABASE_URL) instead of the default one."
+        ),
+    ] = None,
 ) -> None:
     """Replay generated demand over a demo network through several routing strategies, each
     on its own copy of the stock, and compare split rate, fill rate, distance and cost."""
@@ -141,13 +149,17 @@ def simulate(
     except ValueError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    rules = _stored_profile(profile) if profile else None
     stream = generate_orders(net, orders, seed=seed + 1, pickup_share=pickup_share)
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
     ) as progress:
         task = progress.add_task("simulating", total=orders * len(names))
-        result = run(net, stream, names, advance=lambda: progress.advance(task))
-    table = Table(title=f"omniorder simulate: {orders} orders, {country}, seed {seed}")
+        result = run(net, stream, names, rules, advance=lambda: progress.advance(task))
+    used = "default" if rules is None else f"{rules.name} v{rules.version}"
+    table = Table(
+        title=f"omniorder simulate: {orders} orders, {country}, seed {seed}, profile {used}"
+    )
     table.add_column("KPI", no_wrap=True)
     for name in result:
         table.add_column(name.replace("_", " "), justify="right")
@@ -172,10 +184,35 @@ def simulate(
             "warehouses": warehouses,
             "stores": stores,
             "pickup_share": pickup_share,
+            "profile": {"name": "default", "version": 0}
+            if rules is None
+            else {"name": rules.name, "version": rules.version},
             "strategies": result,
         }
         Path(output).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
         console.print(f"report written to {output}")
+
+
+def _stored_profile(name: str) -> SourcingProfile:
+    """A sourcing profile from the configured database (exit 3 when it does not exist)."""
+    from omniorder.db.engine import make_engine
+    from omniorder.db.migrate import is_up_to_date
+    from omniorder.services.catalog import get_profile
+    from omniorder.services.database import Database
+
+    engine = make_engine(Settings().database_url)
+    try:
+        if not is_up_to_date(engine):
+            console.print(
+                "[red]error:[/red] the database is not migrated: run `omniorder db upgrade`"
+            )
+            raise typer.Exit(6)
+        try:
+            return Database(engine).read(lambda uow: get_profile(uow, name))
+        except OmniorderError as exc:
+            raise _fail(exc) from exc
+    finally:
+        engine.dispose()
 
 
 @db_app.command("upgrade")

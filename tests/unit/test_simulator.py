@@ -83,3 +83,26 @@ def test_the_simulate_command_prints_and_writes_a_report(tmp_path: Path) -> None
     assert "optimal" in result.output
     bad = CliRunner().invoke(app, ["simulate", "--orders", "5", "--strategy", "magic"])
     assert bad.exit_code == 2
+
+
+def test_simulate_with_a_stored_profile(tmp_path: Path, monkeypatch: object) -> None:
+    from omniorder.db.engine import make_engine
+    from omniorder.db.migrate import upgrade
+    from omniorder.services import catalog
+    from omniorder.services.database import Database
+
+    url = f"sqlite:///{tmp_path}/p.db"
+    engine = make_engine(url)
+    upgrade(engine)
+    Database(engine).write(lambda uow: catalog.put_profile(uow, "no-split", {"allow_split": False}))
+    engine.dispose()
+    monkeypatch.setenv("OMNIORDER_DATABASE_URL", url)  # type: ignore[attr-defined]
+    out = tmp_path / "report.json"
+    args = ["simulate", "--orders", "150", "--stores", "20", "--strategy", "optimal"]
+    result = CliRunner().invoke(app, [*args, "--profile", "no-split", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["profile"] == {"name": "no-split", "version": 1}
+    assert report["strategies"]["optimal"]["split_rate"] == 0
+    missing = CliRunner().invoke(app, [*args, "--profile", "nope"])
+    assert missing.exit_code == 3
