@@ -18,7 +18,7 @@ from typing import Any
 from omniorder.bench.common import percentile
 from omniorder.demo.network import DemoNetwork, build_network, sample_ship_to
 from omniorder.domain.geo import GeoPoint
-from omniorder.domain.model import Location, LocationType, ServiceLevel
+from omniorder.domain.model import ServiceLevel
 from omniorder.domain.sourcing import (
     Candidate,
     SourcingProfile,
@@ -52,17 +52,7 @@ def candidates_of(net: DemoNetwork) -> tuple[Candidate, ...]:
             available[s.location_id][s.sku] = s.on_hand - s.safety_stock
     return tuple(
         Candidate(
-            Location(
-                id=loc.id,
-                name=loc.name,
-                type=LocationType(loc.type),
-                latitude=loc.latitude,
-                longitude=loc.longitude,
-                can_ship=loc.can_ship,
-                can_pickup=loc.can_pickup,
-                handling_cost=loc.handling_cost,
-                priority=loc.priority,
-            ),
+            loc.to_location(capacities=False),
             available[loc.id],
         )
         for loc in net.locations

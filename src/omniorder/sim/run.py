@@ -19,7 +19,7 @@ from typing import Any
 
 from omniorder.demo.network import DemoNetwork, DemoOrder
 from omniorder.domain.geo import GeoPoint
-from omniorder.domain.model import Location, LocationType, ServiceLevel
+from omniorder.domain.model import Location, ServiceLevel
 from omniorder.domain.sourcing import Candidate, SourcingProfile, SourcingRequest
 from omniorder.domain.strategies import STRATEGIES, Strategy
 
@@ -59,22 +59,7 @@ class Tally:
 
 
 def _locations(net: DemoNetwork) -> list[Location]:
-    return [
-        Location(
-            id=loc.id,
-            name=loc.name,
-            type=LocationType(loc.type),
-            latitude=loc.latitude,
-            longitude=loc.longitude,
-            can_ship=loc.can_ship,
-            can_pickup=loc.can_pickup,
-            handling_cost=loc.handling_cost,
-            priority=loc.priority,
-            timezone=loc.timezone,
-            cutoff=loc.cutoff,
-        )
-        for loc in net.locations
-    ]
+    return [loc.to_location(capacities=False) for loc in net.locations]
 
 
 def _request(order: DemoOrder) -> SourcingRequest:
