@@ -435,7 +435,23 @@ def _rank(sol: Solution) -> tuple[float, tuple[int, float, tuple[str, ...]]]:
     return (round(sol.total, 6), sol.tie)
 
 
-def screen_bounds(problem: Problem) -> list[float]:
+def cheapest_per_sku(problem: Problem) -> tuple[list[float], list[float]]:
+    """For each SKU, the cheapest per-unit bound and the cheapest unit cost of any site
+    holding it (never above the penalty)."""
+    penalty = problem.penalty
+    bounds, units = [], []
+    for j in range(len(problem.skus)):
+        best_b = best_u = penalty
+        for s in problem.sites:
+            if s.supply[j]:
+                best_b = min(best_b, s.unit_bound)
+                best_u = min(best_u, s.unit)
+        bounds.append(best_b)
+        units.append(best_u)
+    return bounds, units
+
+
+def screen_bounds(problem: Problem, cheapest: tuple[list[float], list[float]]) -> list[float]:
     """For each site, a lower bound of the cost of every plan in which it ships *together with
     at least one other site* (the plan of the site alone is evaluated exactly anyway).
 
@@ -444,17 +460,8 @@ def screen_bounds(problem: Problem) -> list[float]:
     site holding the SKU, or the penalty. (2) One more shipment: its fixed cost plus the
     smallest fixed cost of another site, its units at its unit cost, every other unit at the
     cheapest unit cost of any site holding the SKU, or the penalty."""
-    sites, penalty = problem.sites, problem.penalty
-    cheapest_bound = []
-    cheapest_unit = []
-    for j in range(len(problem.skus)):
-        best_b = best_u = penalty
-        for s in sites:
-            if s.supply[j]:
-                best_b = min(best_b, s.unit_bound)
-                best_u = min(best_u, s.unit)
-        cheapest_bound.append(best_b)
-        cheapest_unit.append(best_u)
+    sites = problem.sites
+    cheapest_bound, cheapest_unit = cheapest  # from cheapest_per_sku
     fixed = sorted((s.fixed, i) for i, s in enumerate(sites))
     bounds = []
     for i, s in enumerate(sites):
@@ -609,13 +616,14 @@ def optimize(
     for i in heapq.nsmallest(keep, range(n), key=lambda i: _single_rank(problem, singles, i)):
         best.offer(_single(problem, singles, i))
     assert best.best is not None
-    floor = _multi_floor(problem)
+    cheapest = cheapest_per_sku(problem)
+    floor = _multi_floor(problem, cheapest[1])
     if n == 1 or best.best.total < floor - COST_TOLERANCE:
         # No plan of two or more sites can beat the best single one: nothing to search.
         stats.site_bounds = [min(floor, single) for single in singles]
         stats.screened_out = n
         return best.best, best.ranked(), stats, {"name": "branch-and-bound", "gap": 0.0}
-    multi = screen_bounds(problem)
+    multi = screen_bounds(problem, cheapest)
     alive = [i for i in range(n) if multi[i] <= best.best.total + COST_TOLERANCE]
     if alive:
         _greedy(problem, alive, best)
@@ -664,21 +672,14 @@ def _single(problem: Problem, singles: list[float], i: int) -> Solution:
     return Solution(singles[i], (i,), (-site.location.priority, site.km, (site.location.id,)))
 
 
-def _multi_floor(problem: Problem) -> float:
+def _multi_floor(problem: Problem, cheapest_unit: Sequence[float]) -> float:
     """A lower bound of every plan that ships from two sites or more: the two smallest fixed
     costs, and every unit at the cheapest unit cost of any site holding its SKU (or the
     penalty)."""
-    sites = problem.sites
-    two = heapq.nsmallest(2, (s.fixed for s in sites))
-    floor = sum(two)
-    penalty = problem.penalty
-    for j, need in enumerate(problem.demand):
-        cheapest = penalty
-        for s in sites:
-            if s.supply[j] and s.unit < cheapest:
-                cheapest = s.unit
-        floor += need * cheapest
-    return floor
+    two = heapq.nsmallest(2, (s.fixed for s in problem.sites))
+    return sum(two) + sum(
+        need * unit for need, unit in zip(problem.demand, cheapest_unit, strict=True)
+    )
 
 
 def _greedy(problem: Problem, pool: Sequence[int], best: _Best) -> None:

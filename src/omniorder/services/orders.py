@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -271,26 +271,8 @@ def _from_promise(
     for f in held.plan:
         loc = where[f["location_id"]]
         dist = None if order.ship_to is None else haversine_km(order.ship_to, loc.point)
-        fulfillments.append(
-            Fulfillment(
-                id=new_id("ful"),
-                order_id=order.id,
-                location_id=loc.id,
-                state=FulfillmentState.PENDING.value,
-                lines=[FulfillmentLine(ln["sku"], int(ln["quantity"])) for ln in f["lines"]],
-                distance_km=dist,
-                estimated_delivery_date=estimate_delivery_date(
-                    now, dist, order.service_level, loc.calendar
-                ),
-                created_at=now,
-                updated_at=now,
-                accept_by=policy.accept_by(loc.type.value, now),
-            )
-        )
-        for ln in f["lines"]:
-            line = next(x for x in order.lines if x.sku == ln["sku"])
-            line.allocated += int(ln["quantity"])
-            line.backordered -= int(ln["quantity"])
+        lines = [(ln["sku"], int(ln["quantity"])) for ln in f["lines"]]
+        fulfillments.append(_new_fulfillment(order, loc, lines, dist, now, policy))
     refresh_status(order)
     uow.orders.add(order, cmd.request_hash)
     uow.orders.add_fulfillments(fulfillments)
@@ -408,29 +390,41 @@ def _fulfillments(
     """The fulfillments a plan implies (each with the time by which its location must accept
     it); moves the planned units from backordered to allocated."""
     now = utcnow()
-    out: list[Fulfillment] = []
-    for a in plan.allocations:
-        out.append(
-            Fulfillment(
-                id=new_id("ful"),
-                order_id=order.id,
-                location_id=a.location_id,
-                state=FulfillmentState.PENDING.value,
-                lines=[FulfillmentLine(sku, qty) for sku, qty in a.lines],
-                distance_km=a.distance_km,
-                estimated_delivery_date=estimate_delivery_date(
-                    now, a.distance_km, order.service_level, where[a.location_id].calendar
-                ),
-                created_at=now,
-                updated_at=now,
-                accept_by=policy.accept_by(where[a.location_id].type.value, now),
-            )
-        )
-        for sku, qty in a.lines:
-            line = next(ln for ln in order.lines if ln.sku == sku)
-            line.allocated += qty
-            line.backordered -= qty
-    return out
+    return [
+        _new_fulfillment(order, where[a.location_id], a.lines, a.distance_km, now, policy)
+        for a in plan.allocations
+    ]
+
+
+def _new_fulfillment(
+    order: Order,
+    loc: Location,
+    lines: Sequence[tuple[str, int]],
+    distance_km: float | None,
+    now: datetime,
+    policy: LifecyclePolicy,
+) -> Fulfillment:
+    """A pending fulfillment of ``lines`` at ``loc`` (its delivery date from the location's
+    calendar, the time by which it must be accepted); moves those units of the order from
+    backordered to allocated."""
+    for sku, qty in lines:
+        line = next(ln for ln in order.lines if ln.sku == sku)
+        line.allocated += qty
+        line.backordered -= qty
+    return Fulfillment(
+        id=new_id("ful"),
+        order_id=order.id,
+        location_id=loc.id,
+        state=FulfillmentState.PENDING.value,
+        lines=[FulfillmentLine(sku, qty) for sku, qty in lines],
+        distance_km=distance_km,
+        estimated_delivery_date=estimate_delivery_date(
+            now, distance_km, order.service_level, loc.calendar
+        ),
+        created_at=now,
+        updated_at=now,
+        accept_by=policy.accept_by(loc.type.value, now),
+    )
 
 
 def get_order(uow: UnitOfWork, order_id: str, principal: ApiKey) -> Order:

@@ -51,16 +51,13 @@ def kpis(
     short = 0
     fulfillments: dict[str, list[Any]] = defaultdict(list)
     for chunk in (ids[i : i + 1000] for i in range(0, len(ids), 1000)):
+        waiting: set[str] = set()
         for ln in uow.conn.execute(select(ol).where(ol.c.order_id.in_(chunk))):
             totals["ordered"] += ln.quantity - ln.cancelled
             totals["filled"] += ln.allocated + ln.shipped
-        short += len(
-            set(
-                uow.conn.execute(
-                    select(ol.c.order_id).where(ol.c.order_id.in_(chunk), ol.c.backordered > 0)
-                ).scalars()
-            )
-        )
+            if ln.backordered > 0:
+                waiting.add(ln.order_id)
+        short += len(waiting)
         rows = uow.conn.execute(
             select(
                 f.c.id,
