@@ -1,0 +1,147 @@
+"""Joint allocation of a window of orders: HiGHS against a brute-force oracle, and the LP
+lower bound below every feasible allocation."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from omniorder.domain.batch import allocate_jointly, lower_bound, plan_from
+from omniorder.domain.geo import GeoPoint
+from omniorder.domain.model import ServiceLevel
+from omniorder.domain.sourcing import (
+    Candidate,
+    Problem,
+    SourcingProfile,
+    SourcingRequest,
+    plan,
+    prepare,
+)
+from tests.unit.test_sourcing import loc
+
+SITES = ("NEWARK", "PHILLY", "CHICAGO", "DALLAS")
+POINTS = [GeoPoint(40.7128, -74.0060), GeoPoint(41.8781, -87.6298), GeoPoint(42.36, -71.06)]
+
+
+def problems_of(
+    orders: list[tuple[int, dict[str, int]]],
+    stock: dict[str, dict[str, int]],
+    profile: SourcingProfile,
+) -> list[Problem]:
+    candidates = [Candidate(loc(i), stock[i]) for i in stock]
+    return [
+        prepare(
+            SourcingRequest(tuple(lines.items()), ServiceLevel.STANDARD, POINTS[p]),
+            candidates,
+            profile,
+        )[0]
+        for p, lines in orders
+    ]
+
+
+def brute_force(problems: list[Problem], stock: dict[str, dict[str, int]]) -> float:
+    """The cheapest joint allocation: every unit of every order to a site or backordered."""
+    units = [
+        (o, j) for o, p in enumerate(problems) for j, d in enumerate(p.demand) for _ in range(d)
+    ]
+    best = math.inf
+    choices = [range(len(problems[o].sites) + 1) for o, _ in units]
+    for pick in itertools.product(*choices):
+        used: dict[tuple[str, str], int] = {}
+        cost = 0.0
+        opened: set[tuple[int, int]] = set()
+        for (o, j), i in zip(units, pick, strict=True):
+            p = problems[o]
+            if i == len(p.sites):
+                cost += p.penalty
+                continue
+            site = p.sites[i]
+            key = (site.location.id, p.skus[j])
+            used[key] = used.get(key, 0) + 1
+            cost += site.unit
+            opened.add((o, i))
+        if any(q > stock[k[0]].get(k[1], 0) for k, q in used.items()):
+            continue
+        if any(
+            p.limit is not None and sum(1 for oo, _ in opened if oo == o) > p.limit
+            for o, p in enumerate(problems)
+        ):
+            continue
+        cost += sum(problems[o].sites[i].fixed for o, i in opened)
+        best = min(best, cost)
+    return best
+
+
+stocks = st.dictionaries(
+    st.sampled_from(SITES),
+    st.dictionaries(st.sampled_from(["A", "B"]), st.integers(0, 2), max_size=2),
+    min_size=1,
+    max_size=3,
+)
+windows = st.lists(
+    st.tuples(
+        st.integers(0, len(POINTS) - 1),
+        st.dictionaries(st.sampled_from(["A", "B"]), st.integers(1, 2), min_size=1, max_size=2),
+    ),
+    min_size=1,
+    max_size=3,
+).filter(lambda w: sum(sum(lines.values()) for _, lines in w) <= 6)
+profiles = st.builds(
+    SourcingProfile,
+    shipment_cost=st.floats(0.5, 20),
+    backorder_penalty=st.floats(5, 60),
+    max_fulfillments=st.sampled_from([None, 1]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(stock=stocks, orders=windows, profile=profiles)
+def test_the_joint_allocation_is_the_cheapest_and_the_bound_is_below_it(
+    stock: dict[str, dict[str, int]],
+    orders: list[tuple[int, dict[str, int]]],
+    profile: SourcingProfile,
+) -> None:
+    problems = problems_of(orders, stock, profile)
+    joint = allocate_jointly(problems, stock)
+    priced = [plan_from(p, t, profile) for p, t in zip(problems, joint.takings, strict=True)]
+    total = sum(p.cost.total for p in priced)
+    # every unit is allocated or backordered, and no location gives more than it holds
+    for p, result in zip(problems, priced, strict=True):
+        assert result.allocated_units + result.backordered_units == sum(p.demand)
+    given_out: dict[tuple[str, str], int] = {}
+    for result in priced:
+        for a in result.allocations:
+            for sku, q in a.lines:
+                given_out[(a.location_id, sku)] = given_out.get((a.location_id, sku), 0) + q
+    assert all(q <= stock[k[0]].get(k[1], 0) for k, q in given_out.items())
+    oracle = brute_force(problems, stock)
+    assert math.isclose(total, oracle, rel_tol=1e-6, abs_tol=1e-6)
+    assert math.isclose(joint.objective, total, rel_tol=1e-6, abs_tol=1e-6)
+    assert lower_bound(problems, stock) <= oracle + 1e-6
+
+
+def test_scarce_stock_goes_where_it_saves_most() -> None:
+    # one unit of A near New York; the first order (A alone, to Chicago) would take it one by
+    # one, while the second (A and B, to New York) can then only ship A from Dallas
+    stock = {"NEWARK": {"A": 1, "B": 1}, "DALLAS": {"A": 5}}
+    profile = SourcingProfile()
+    orders = [(1, {"A": 1}), (0, {"A": 1, "B": 1})]
+    problems = problems_of(orders, stock, profile)
+    one_by_one = 0.0
+    left = {k: dict(v) for k, v in stock.items()}
+    start = []
+    for p, lines in orders:
+        request = SourcingRequest(tuple(lines.items()), ServiceLevel.STANDARD, POINTS[p])
+        chosen = plan(request, [Candidate(loc(i), left[i]) for i in left], profile).plan
+        one_by_one += chosen.cost.total
+        start.append({a.location_id: dict(a.lines) for a in chosen.allocations})
+        for a in chosen.allocations:
+            for sku, q in a.lines:
+                left[a.location_id][sku] -= q
+    joint = allocate_jointly(problems, stock, start)
+    priced = [plan_from(p, t, profile) for p, t in zip(problems, joint.takings, strict=True)]
+    assert joint.takings == [{"DALLAS": {"A": 1}}, {"NEWARK": {"A": 1, "B": 1}}]
+    assert sum(p.cost.total for p in priced) < one_by_one - 1.0
