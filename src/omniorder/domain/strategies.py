@@ -70,7 +70,8 @@ def _priced(
         for loc_id, lines in sorted(taken.items())
     )
     handling = {loc_id: by_id[loc_id].location.handling_cost for loc_id in taken}
-    cost = cost_of(allocations, handling, sum(q for _, q in back), profile)
+    late = {loc_id: by_id[loc_id].late_days for loc_id in taken}
+    cost = cost_of(allocations, handling, sum(q for _, q in back), profile, late)
     return Plan(allocations, tuple(back), cost)
 
 

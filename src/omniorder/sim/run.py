@@ -5,25 +5,67 @@ same sequence (every location is a candidate with what it still has), and consum
 units it allocates, so that early choices shape what is left for later orders, as in a
 real day. All plans are priced with the same profile.
 
+``batch`` releases the orders in windows (so many orders, or so many minutes of them) and
+allocates each window jointly (:mod:`omniorder.domain.batch`), starting from what routing
+the window's orders one by one would do, so it never answers a dearer window. A window's
+orders are released, and their delivery dates estimated, when the window closes.
+
 KPIs per strategy: split rate, fulfillments per order, fill rate (units allocated over
 units ordered), short-ship rate (orders with a unit backordered), km per unit, total cost
-and its terms, store share of fulfillments.
+and its terms, on-time rate (orders whose every unit arrives by the promised date), CO2,
+store share of fulfillments. The LP lower bound of the whole run (every order known in
+advance, all stock shared) tells how far each strategy is from any possible allocation.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from omniorder.demo.network import DemoNetwork, DemoOrder
+from omniorder.demo.network import DemoOrder
+from omniorder.domain.batch import allocate_jointly, lower_bound, plan_from
+from omniorder.domain.delivery import estimate_delivery_date
 from omniorder.domain.geo import GeoPoint
-from omniorder.domain.model import Location, ServiceLevel
-from omniorder.domain.sourcing import Candidate, SourcingProfile, SourcingRequest
+from omniorder.domain.model import Location, LocationType, ServiceLevel
+from omniorder.domain.sourcing import (
+    Candidate,
+    Plan,
+    Problem,
+    SourcingProfile,
+    SourcingRequest,
+    cost_of,
+    plan,
+    prepare,
+)
 from omniorder.domain.strategies import STRATEGIES, Strategy
+from omniorder.sim.network import SimNetwork
+from omniorder.sim.sources import Routed
 
 TERMS = ("shipments", "handling", "units", "distance", "backorder", "lateness")
+BATCH = "batch"
+ALL_STRATEGIES = (*STRATEGIES, BATCH)
+
+#: kg CO2e per tonne-km of road freight: Defra/DECC 2012 GHG conversion factors, Annex 7,
+#: table 7e, "All HGVs, UK average" load, direct plus indirect (well-to-wheel) emissions
+#: (0.12366 direct + 0.02627 indirect). See docs/simulation.md.
+CO2_KG_PER_TONNE_KM = 0.14993
+#: Weight of a SKU the network gives none for.
+DEFAULT_WEIGHT_KG = 1.0
+#: Flows on the map are summed per location and destination cell of this many degrees.
+FLOW_CELL_DEGREES = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOptions:
+    #: A window closes after this many orders ...
+    orders: int = 200
+    #: ... or when its first order is this many minutes old (None: count only).
+    minutes: float | None = 60.0
+    #: HiGHS time limit per window.
+    seconds: float = 30.0
 
 
 @dataclass(slots=True)
@@ -36,8 +78,13 @@ class Tally:
     units_ordered: int = 0
     units_allocated: int = 0
     unit_km: float = 0.0
+    promised: int = 0
+    on_time: int = 0
+    co2_kg: float = 0.0
     seconds: float = 0.0
     cost: dict[str, float] = field(default_factory=lambda: dict.fromkeys(TERMS, 0.0))
+    flows: dict[tuple[str, float, float], int] = field(default_factory=dict)
+    plans: list[Plan] | None = None
 
     def kpis(self) -> dict[str, Any]:
         def ratio(a: float, b: float) -> float | None:
@@ -52,72 +99,284 @@ class Tally:
             "short_ship_rate": ratio(self.short, self.orders),
             "km_per_unit": ratio(self.unit_km, self.units_allocated),
             "store_share": ratio(self.store_fulfillments, self.fulfillments),
+            "on_time_rate": ratio(self.on_time, self.promised),
+            "co2_kg": round(self.co2_kg, 3),
+            "co2_kg_per_order": ratio(self.co2_kg, self.orders),
             "cost": {**{k: round(v, 3) for k, v in self.cost.items()}, "total": round(total, 3)},
             "cost_per_order": ratio(total, self.orders),
             "plans_per_second": ratio(self.orders, self.seconds),
         }
 
+    def flow_list(self) -> list[dict[str, Any]]:
+        return [
+            {"location_id": loc, "latitude": lat, "longitude": lon, "units": units}
+            for (loc, lat, lon), units in sorted(self.flows.items())
+        ]
 
-def _locations(net: DemoNetwork) -> list[Location]:
-    return [loc.to_location(capacities=False) for loc in net.locations]
+
+@dataclass(slots=True)
+class SimResult:
+    #: KPIs per strategy, in the order asked.
+    kpis: dict[str, dict[str, Any]]
+    #: Units per (location, destination cell) per strategy, for the map.
+    flows: dict[str, list[dict[str, Any]]]
+    #: Windows, solver time and the worst proven gap of the batch strategy, when it ran.
+    batch: dict[str, Any] | None = None
+    #: The LP lower bound of the whole run's total cost, when asked for.
+    lower_bound: float | None = None
+    #: Each order's plan per strategy, when asked for (what-if comparisons).
+    plans: dict[str, list[Plan]] = field(default_factory=dict)
 
 
-def _request(order: DemoOrder) -> SourcingRequest:
+class _Recorder:
+    """Adds one order's plan to a strategy's tally (and takes its units from the stock)."""
+
+    def __init__(self, net: SimNetwork) -> None:
+        self.by_id: dict[str, Location] = {loc.id: loc for loc in net.locations}
+        self.weights = net.weights
+
+    def record(
+        self,
+        tally: Tally,
+        stock: dict[str, dict[str, int]],
+        order: DemoOrder,
+        chosen: Plan,
+        released_at: datetime | None,
+    ) -> None:
+        tally.orders += 1
+        tally.units_ordered += sum(q for _, q in order.lines)
+        tally.units_allocated += chosen.allocated_units
+        tally.fulfillments += len(chosen.allocations)
+        tally.split += len(chosen.allocations) > 1
+        tally.short += bool(chosen.backordered)
+        level = ServiceLevel(order.service_level)
+        on_time = order.promise_by is not None and not chosen.backordered
+        for a in chosen.allocations:
+            loc = self.by_id[a.location_id]
+            tally.store_fulfillments += loc.type is LocationType.STORE
+            km = a.distance_km or 0.0
+            tally.unit_km += a.units * km
+            kg = sum(q * self.weights.get(sku, DEFAULT_WEIGHT_KG) for sku, q in a.lines)
+            tally.co2_kg += kg / 1000.0 * km * CO2_KG_PER_TONNE_KM
+            if on_time and released_at is not None and order.promise_by is not None:
+                arrives = estimate_delivery_date(released_at, a.distance_km, level, loc.calendar)
+                on_time = arrives <= order.promise_by
+            if order.ship_to is not None:
+                cell = (
+                    a.location_id,
+                    _cell(order.ship_to[0]),
+                    _cell(order.ship_to[1]),
+                )
+                tally.flows[cell] = tally.flows.get(cell, 0) + a.units
+            held = stock[a.location_id]
+            for sku, qty in a.lines:
+                held[sku] -= qty
+                if held[sku] < 0:
+                    raise AssertionError(f"{a.location_id} gave more {sku} than it had")
+        if tally.plans is not None:
+            tally.plans.append(chosen)
+        if order.promise_by is not None:
+            tally.promised += 1
+            tally.on_time += on_time
+        for term in TERMS:
+            tally.cost[term] += getattr(chosen.cost, term)
+
+
+def _cell(degrees: float) -> float:
+    return round(round(degrees / FLOW_CELL_DEGREES) * FLOW_CELL_DEGREES, 3)
+
+
+def request_of(order: DemoOrder, placed_at: datetime | None = None) -> SourcingRequest:
+    when = placed_at or order.placed_at
     if order.service_level == ServiceLevel.PICKUP.value:
         return SourcingRequest(
-            order.lines, ServiceLevel.PICKUP, None, pickup_location_id=order.pickup_location_id
+            order.lines,
+            ServiceLevel.PICKUP,
+            None,
+            pickup_location_id=order.pickup_location_id,
+            promise_by=order.promise_by,
+            placed_at=when,
         )
     assert order.ship_to is not None
-    return SourcingRequest(order.lines, ServiceLevel(order.service_level), GeoPoint(*order.ship_to))
+    return SourcingRequest(
+        order.lines,
+        ServiceLevel(order.service_level),
+        GeoPoint(*order.ship_to),
+        promise_by=order.promise_by,
+        placed_at=when,
+    )
+
+
+def _candidates(
+    locations: Sequence[Location], stock: dict[str, dict[str, int]], order: DemoOrder
+) -> list[Candidate]:
+    demand = {sku for sku, _ in order.lines}
+    return [
+        Candidate(loc, stock[loc.id])
+        for loc in locations
+        if loc.active and any(stock[loc.id].get(sku, 0) > 0 for sku in demand)
+    ]
 
 
 def simulate(
-    net: DemoNetwork,
+    net: SimNetwork,
     orders: Sequence[DemoOrder],
     strategies: Sequence[str],
     profile: SourcingProfile | None = None,
     advance: Callable[[], None] = lambda: None,
-) -> dict[str, dict[str, Any]]:
+    batch: BatchOptions | None = None,
+    bound: bool = False,
+    keep_plans: bool = False,
+) -> SimResult:
     """KPIs per strategy for ``orders`` over ``net`` (each strategy on its own stock)."""
     profile = profile or SourcingProfile()
-    locations = _locations(net)
-    kinds = {loc.id: loc.type for loc in net.locations}
-    out: dict[str, dict[str, Any]] = {}
+    recorder = _Recorder(net)
+    result = SimResult({}, {})
     for name in strategies:
-        route: Strategy = STRATEGIES[name]
-        stock: dict[str, dict[str, int]] = {loc.id: {} for loc in locations}
-        for s in net.stock:
-            if s.on_hand - s.safety_stock > 0:
-                stock[s.location_id][s.sku] = s.on_hand - s.safety_stock
+        stock = net.stock_copy()
         tally = Tally()
-        for order in orders:
-            demand = {sku for sku, _ in order.lines}
-            candidates = [
-                Candidate(loc, stock[loc.id])
-                for loc in locations
-                if any(stock[loc.id].get(sku, 0) > 0 for sku in demand)
-            ]
-            started = time.perf_counter()
-            plan = route(_request(order), candidates, profile)
-            tally.seconds += time.perf_counter() - started
-            tally.orders += 1
-            tally.units_ordered += sum(q for _, q in order.lines)
-            tally.units_allocated += plan.allocated_units
-            tally.fulfillments += len(plan.allocations)
-            tally.split += len(plan.allocations) > 1
-            tally.short += bool(plan.backordered)
-            for a in plan.allocations:
-                tally.store_fulfillments += kinds[a.location_id] == "store"
-                tally.unit_km += a.units * (a.distance_km or 0.0)
-                held = stock[a.location_id]
-                for sku, qty in a.lines:
-                    held[sku] -= qty
-                    assert held[sku] >= 0, "a strategy allocated more than a location had"
-            for term in TERMS:
-                tally.cost[term] += getattr(plan.cost, term)
+        if keep_plans:
+            tally.plans = []
+        if name == BATCH:
+            result.batch = _run_batch(
+                net, orders, profile, batch or BatchOptions(), stock, tally, recorder, advance
+            )
+        else:
+            route: Strategy = STRATEGIES[name]
+            for order in orders:
+                started = time.perf_counter()
+                chosen = route(request_of(order), _candidates(net.locations, stock, order), profile)
+                tally.seconds += time.perf_counter() - started
+                recorder.record(tally, stock, order, chosen, order.placed_at)
+                advance()
+        result.kpis[name] = tally.kpis()
+        result.flows[name] = tally.flow_list()
+        if tally.plans is not None:
+            result.plans[name] = tally.plans
+    if bound:
+        result.lower_bound = whole_run_bound(net, orders, profile)
+    return result
+
+
+def windows(orders: Sequence[DemoOrder], options: BatchOptions) -> Iterator[list[DemoOrder]]:
+    """The orders in release windows: at most ``options.orders`` each, and when orders carry
+    placement times, none later than ``options.minutes`` after the window's first."""
+    span = None if options.minutes is None else timedelta(minutes=options.minutes)
+    current: list[DemoOrder] = []
+    for order in orders:
+        if current and (
+            len(current) >= options.orders
+            or (
+                span is not None
+                and order.placed_at is not None
+                and current[0].placed_at is not None
+                and order.placed_at - current[0].placed_at >= span
+            )
+        ):
+            yield current
+            current = []
+        current.append(order)
+    if current:
+        yield current
+
+
+def _run_batch(
+    net: SimNetwork,
+    orders: Sequence[DemoOrder],
+    profile: SourcingProfile,
+    options: BatchOptions,
+    stock: dict[str, dict[str, int]],
+    tally: Tally,
+    recorder: _Recorder,
+    advance: Callable[[], None],
+) -> dict[str, Any]:
+    count = 0
+    solver = 0.0
+    worst_gap = 0.0
+    improved = 0
+    for window in windows(orders, options):
+        started = time.perf_counter()
+        released = max((o.placed_at for o in window if o.placed_at is not None), default=None)
+        problems: list[Problem] = []
+        start: list[dict[str, dict[str, int]]] = []
+        trial = {k: dict(v) for k, v in stock.items()}
+        for order in window:
+            request = request_of(order, released)
+            problem, _ = prepare(request, _candidates(net.locations, stock, order), profile)
+            problems.append(problem)
+            # the window routed one order at a time: the start HiGHS improves on
+            one = plan(request, _candidates(net.locations, trial, order), profile).plan
+            taking: dict[str, dict[str, int]] = {}
+            for a in one.allocations:
+                taking[a.location_id] = dict(a.lines)
+                for sku, q in a.lines:
+                    trial[a.location_id][sku] -= q
+            start.append(taking)
+        joint = allocate_jointly(problems, stock, start, seconds=options.seconds)
+        tally.seconds += time.perf_counter() - started
+        solver += joint.seconds
+        worst_gap = max(worst_gap, joint.gap)
+        count += 1
+        improved += joint.takings != start
+        for order, problem, taking in zip(window, problems, joint.takings, strict=True):
+            recorder.record(tally, stock, order, plan_from(problem, taking, profile), released)
             advance()
-        out[name] = tally.kpis()
-    return out
+    return {
+        "window_orders": options.orders,
+        "window_minutes": options.minutes,
+        "windows": count,
+        "windows_improved": improved,
+        "solver_seconds": round(solver, 3),
+        "worst_gap": round(worst_gap, 9),
+    }
 
 
-DEFAULT_STRATEGIES = tuple(STRATEGIES)
+def whole_run_bound(
+    net: SimNetwork, orders: Sequence[DemoOrder], profile: SourcingProfile
+) -> float:
+    """The LP lower bound of the total cost of routing all ``orders`` over ``net``'s stock."""
+    stock = net.stock_copy()
+    problems = [
+        prepare(request_of(o), _candidates(net.locations, stock, o), profile)[0] for o in orders
+    ]
+    return lower_bound(problems, stock)
+
+
+def as_routed(
+    net: SimNetwork,
+    orders: Sequence[DemoOrder],
+    routed: Mapping[str, Routed],
+    profile: SourcingProfile,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[Plan]]:
+    """KPIs, flows and plans of how stored ``orders`` were actually routed, priced with
+    ``profile`` (the baseline of a what-if replay)."""
+    recorder = _Recorder(net)
+    stock = net.stock_copy()
+    tally = Tally(plans=[])
+    for order in orders:
+        done = routed[order.external_id]
+        late: dict[str, int] = {}
+        level = ServiceLevel(order.service_level)
+        if profile.late_day_cost > 0 and order.promise_by and order.placed_at:
+            for a in done.allocations:
+                arrives = estimate_delivery_date(
+                    order.placed_at, a.distance_km, level, recorder.by_id[a.location_id].calendar
+                )
+                late[a.location_id] = max(0, (arrives - order.promise_by).days)
+        handling = {
+            a.location_id: recorder.by_id[a.location_id].handling_cost for a in done.allocations
+        }
+        backordered = sum(q for _, q in done.backordered)
+        cost = cost_of(done.allocations, handling, backordered, profile, late)
+        chosen = Plan(done.allocations, done.backordered, cost)
+        recorder.record(tally, stock, order, chosen, order.placed_at)
+    return tally.kpis(), tally.flow_list(), tally.plans or []
+
+
+def changed_plans(before: Sequence[Plan], after: Sequence[Plan]) -> int:
+    """How many orders a what-if routes differently (other locations or other lines)."""
+    return sum(
+        {(a.location_id, a.lines) for a in x.allocations}
+        != {(a.location_id, a.lines) for a in y.allocations}
+        for x, y in zip(before, after, strict=True)
+    )

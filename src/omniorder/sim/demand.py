@@ -1,0 +1,137 @@
+"""When simulated orders are placed and what the shop promised them.
+
+Orders spread over a period of ``days`` days from ``start``: each day's share follows a
+weekday pattern (more on Mondays, fewer on Saturdays) and the seasonality knob, which makes
+the last seven days of the period a peak week with ``1 + seasonality`` times the demand of
+an ordinary day (0: no peak). Within a day, the hour follows a typical web-shop curve with
+an evening peak, so some orders land after a location's cut-off.
+
+The promise is what a storefront quotes at checkout without routing: the delivery date of a
+parcel from the nearest warehouse (standard or express transit from the delivery model),
+and for a pickup the day the pickup store can have it ready. A routing that ships from
+farther away, or from a store whose cut-off has passed, can break it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+from omniorder.demo.network import DemoOrder, sample_ship_to
+from omniorder.domain.delivery import estimate_delivery_date
+from omniorder.domain.geo import GeoPoint, haversine_km
+from omniorder.domain.model import Location, LocationType, ServiceLevel
+from omniorder.sim.network import SimNetwork
+
+#: Relative demand per weekday, Monday first (a common web-shop shape).
+WEEKDAY_WEIGHTS = (1.15, 1.05, 1.0, 1.0, 0.95, 0.8, 0.95)
+#: Relative demand per hour of the day (UTC-agnostic local shop time), evening peak.
+HOUR_WEIGHTS = (
+    *(0.3, 0.2, 0.15, 0.1, 0.1, 0.15, 0.3, 0.6, 0.9, 1.0, 1.0, 1.0),
+    *(1.1, 1.1, 1.0, 1.0, 1.0, 1.1, 1.2, 1.4, 1.6, 1.6, 1.2, 0.7),
+)
+PEAK_DAYS = 7
+#: The first day of a simulated period unless one is given: a Monday.
+DEFAULT_START = date(2026, 11, 2)
+
+
+def day_weights(days: int, seasonality: float, start: date = DEFAULT_START) -> list[float]:
+    """Relative demand of each day of the period."""
+    out = []
+    for d in range(days):
+        w = WEEKDAY_WEIGHTS[(start + timedelta(days=d)).weekday()]
+        if d >= days - PEAK_DAYS:
+            w *= 1.0 + seasonality
+        out.append(w)
+    return out
+
+
+def schedule(
+    orders: Sequence[DemoOrder],
+    locations: Sequence[Location],
+    seed: int,
+    days: int = 28,
+    seasonality: float = 0.0,
+    start: date = DEFAULT_START,
+) -> list[DemoOrder]:
+    """``orders`` with a placement time (ascending) and the promise the shop made."""
+    rng = random.Random(seed)
+    weights = day_weights(days, seasonality, start)
+    times = sorted(
+        datetime(start.year, start.month, start.day, tzinfo=UTC)
+        + timedelta(
+            days=rng.choices(range(days), weights)[0],
+            hours=rng.choices(range(24), HOUR_WEIGHTS)[0],
+            seconds=rng.randrange(3600),
+        )
+        for _ in orders
+    )
+    warehouses = [loc for loc in locations if loc.type is LocationType.WAREHOUSE and loc.can_ship]
+    by_id = {loc.id: loc for loc in locations}
+    out = []
+    for order, placed_at in zip(orders, times, strict=True):
+        out.append(
+            replace(
+                order,
+                placed_at=placed_at,
+                promise_by=_promise(order, placed_at, warehouses, by_id),
+            )
+        )
+    return out
+
+
+def _promise(
+    order: DemoOrder,
+    placed_at: datetime,
+    warehouses: Sequence[Location],
+    by_id: dict[str, Location],
+) -> date | None:
+    level = ServiceLevel(order.service_level)
+    if level is ServiceLevel.PICKUP:
+        store = by_id.get(order.pickup_location_id or "")
+        if store is None:
+            return None
+        return estimate_delivery_date(placed_at, None, level, store.calendar)
+    if order.ship_to is None or not warehouses:
+        return None
+    here = GeoPoint(*order.ship_to)
+    nearest = min(warehouses, key=lambda w: haversine_km(here, w.point))
+    return estimate_delivery_date(
+        placed_at, haversine_km(here, nearest.point), level, nearest.calendar
+    )
+
+
+def generate(net: SimNetwork, count: int, seed: int, pickup_share: float = 0.1) -> list[DemoOrder]:
+    """Demand over a network that comes without a catalog (CSV files, the database): SKU
+    popularity in proportion to the units the network holds (a retailer stocks what sells),
+    baskets and ship-to points as the demo generator draws them, pickups at the store
+    nearest to the customer."""
+    rng = random.Random(seed)
+    held: dict[str, int] = {}
+    for units in net.stock.values():
+        for sku, q in units.items():
+            held[sku] = held.get(sku, 0) + q
+    skus = sorted(held)
+    if not skus:
+        raise ValueError("the network holds no stock to draw demand from")
+    weights = [held[s] for s in skus]
+    stores = [loc for loc in net.locations if loc.can_pickup and loc.active]
+    out = []
+    for n in range(1, count + 1):
+        size = min(rng.choices([1, 2, 3, 4, 5], weights=[50, 28, 12, 6, 4])[0], len(skus))
+        chosen: list[str] = []
+        while len(chosen) < size:
+            sku = rng.choices(skus, weights)[0]
+            if sku not in chosen:
+                chosen.append(sku)
+        lines = tuple((s, rng.choices([1, 2, 3], weights=[80, 15, 5])[0]) for s in chosen)
+        point = sample_ship_to(rng, net.country)
+        if stores and rng.random() < pickup_share:
+            here = GeoPoint(*point)
+            store = min(stores, key=lambda s: haversine_km(here, s.point))
+            out.append(DemoOrder("sim", f"SIM-{n:06d}", lines, None, "pickup", store.id))
+        else:
+            out.append(DemoOrder("sim", f"SIM-{n:06d}", lines, point, "standard", None))
+    return out
