@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -351,9 +352,23 @@ def _sim_input(
 
 
 def _read_database(replay: bool, read_network: Any, read_orders: Any) -> Any:
+    from omniorder.services.database import Database
+
+    def read(uow: Any) -> Any:
+        net = read_network(uow)
+        if not replay:
+            return net, [], None
+        return read_orders(uow, net)
+
+    with _migrated_engine() as engine:
+        return Database(engine).read(read)
+
+
+@contextmanager
+def _migrated_engine() -> Iterator[Any]:
+    """An engine on the configured database (exit 6 when it is not migrated)."""
     from omniorder.db.engine import make_engine
     from omniorder.db.migrate import is_up_to_date
-    from omniorder.services.database import Database
 
     engine = make_engine(Settings().database_url)
     try:
@@ -362,14 +377,7 @@ def _read_database(replay: bool, read_network: Any, read_orders: Any) -> Any:
                 "[red]error:[/red] the database is not migrated: run `omniorder db upgrade`"
             )
             raise typer.Exit(6)
-
-        def read(uow: Any) -> Any:
-            net = read_network(uow)
-            if not replay:
-                return net, [], None
-            return read_orders(uow, net)
-
-        return Database(engine).read(read)
+        yield engine
     finally:
         engine.dispose()
 
@@ -434,24 +442,14 @@ def _kpi_table(
 
 def _stored_profile(name: str) -> SourcingProfile:
     """A sourcing profile from the configured database (exit 3 when it does not exist)."""
-    from omniorder.db.engine import make_engine
-    from omniorder.db.migrate import is_up_to_date
     from omniorder.services.catalog import get_profile
     from omniorder.services.database import Database
 
-    engine = make_engine(Settings().database_url)
-    try:
-        if not is_up_to_date(engine):
-            console.print(
-                "[red]error:[/red] the database is not migrated: run `omniorder db upgrade`"
-            )
-            raise typer.Exit(6)
+    with _migrated_engine() as engine:
         try:
             return Database(engine).read(lambda uow: get_profile(uow, name))
         except OmniorderError as exc:
             raise _fail(exc) from exc
-    finally:
-        engine.dispose()
 
 
 @db_app.command("upgrade")

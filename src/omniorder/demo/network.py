@@ -13,6 +13,7 @@ import math
 import random
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -322,9 +323,33 @@ def generate_orders(
     prefix: str = "DEMO",
 ) -> list[DemoOrder]:
     rng = random.Random(seed)
-    skus = [p.sku for p in network.products]
-    weights = [p.popularity for p in network.products]
-    stores = network.stores()
+    return draw_orders(
+        rng,
+        [p.sku for p in network.products],
+        [p.popularity for p in network.products],
+        [(s.id, GeoPoint(s.latitude, s.longitude)) for s in network.stores()],
+        network.country,
+        count,
+        pickup_share,
+        channel,
+        prefix,
+    )
+
+
+def draw_orders(
+    rng: random.Random,
+    skus: Sequence[str],
+    weights: Sequence[float],
+    stores: Sequence[tuple[str, GeoPoint]],
+    country: str,
+    count: int,
+    pickup_share: float,
+    channel: str,
+    prefix: str,
+) -> list[DemoOrder]:
+    """``count`` orders: 1-5 distinct SKUs drawn by ``weights``, 1-3 units each, shipped to a
+    population-weighted point of ``country``, or (``pickup_share`` of them) picked up at the
+    store nearest to that point."""
     orders = []
     for n in range(1, count + 1):
         size = rng.choices([1, 2, 3, 4, 5], weights=[50, 28, 12, 6, 4])[0]
@@ -334,11 +359,11 @@ def generate_orders(
             if sku not in chosen:
                 chosen.append(sku)
         lines = tuple((s, rng.choices([1, 2, 3], weights=[80, 15, 5])[0]) for s in chosen)
-        point = sample_ship_to(rng, network.country)
+        point = sample_ship_to(rng, country)
         if stores and rng.random() < pickup_share:
             here = GeoPoint(*point)
-            store = min(stores, key=lambda s: haversine_km(here, GeoPoint(s.latitude, s.longitude)))
-            orders.append(DemoOrder(channel, f"{prefix}-{n:06d}", lines, None, "pickup", store.id))
+            store_id = min(stores, key=lambda s: haversine_km(here, s[1]))[0]
+            orders.append(DemoOrder(channel, f"{prefix}-{n:06d}", lines, None, "pickup", store_id))
         else:
             orders.append(DemoOrder(channel, f"{prefix}-{n:06d}", lines, point, "standard", None))
     return orders

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from omniorder.demo.network import DemoOrder, sample_ship_to
+from omniorder.demo.network import DemoOrder, draw_orders
 from omniorder.domain.delivery import estimate_delivery_date
 from omniorder.domain.geo import GeoPoint, haversine_km
 from omniorder.domain.model import Location, LocationType, ServiceLevel
@@ -116,22 +116,6 @@ def generate(net: SimNetwork, count: int, seed: int, pickup_share: float = 0.1) 
     skus = sorted(held)
     if not skus:
         raise ValueError("the network holds no stock to draw demand from")
-    weights = [held[s] for s in skus]
-    stores = [loc for loc in net.locations if loc.can_pickup and loc.active]
-    out = []
-    for n in range(1, count + 1):
-        size = min(rng.choices([1, 2, 3, 4, 5], weights=[50, 28, 12, 6, 4])[0], len(skus))
-        chosen: list[str] = []
-        while len(chosen) < size:
-            sku = rng.choices(skus, weights)[0]
-            if sku not in chosen:
-                chosen.append(sku)
-        lines = tuple((s, rng.choices([1, 2, 3], weights=[80, 15, 5])[0]) for s in chosen)
-        point = sample_ship_to(rng, net.country)
-        if stores and rng.random() < pickup_share:
-            here = GeoPoint(*point)
-            store = min(stores, key=lambda s: haversine_km(here, s.point))
-            out.append(DemoOrder("sim", f"SIM-{n:06d}", lines, None, "pickup", store.id))
-        else:
-            out.append(DemoOrder("sim", f"SIM-{n:06d}", lines, point, "standard", None))
-    return out
+    stores = [(loc.id, loc.point) for loc in net.locations if loc.can_pickup and loc.active]
+    weights = [float(held[s]) for s in skus]
+    return draw_orders(rng, skus, weights, stores, net.country, count, pickup_share, "sim", "SIM")
