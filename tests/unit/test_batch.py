@@ -9,7 +9,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omniorder.domain.batch import allocate_jointly, lower_bound, plan_from
+from omniorder.domain.batch import allocate_jointly, lower_bound
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.model import ServiceLevel
 from omniorder.domain.sourcing import (
@@ -18,6 +18,7 @@ from omniorder.domain.sourcing import (
     SourcingProfile,
     SourcingRequest,
     plan,
+    plan_from,
     prepare,
 )
 from tests.unit.test_sourcing import loc

@@ -36,7 +36,7 @@ import numpy as np
 
 # importing sourcing_mip first keeps HiGHS's start-up banner out of every output
 from omniorder.domain import sourcing_mip as _sourcing_mip  # noqa: F401
-from omniorder.domain.sourcing import Allocation, Plan, Problem, SourcingProfile, cost_of
+from omniorder.domain.sourcing import Problem
 
 #: Units per (location id, SKU).
 Stock = Mapping[str, Mapping[str, float]]
@@ -277,29 +277,3 @@ def _relaxed(
     if status != "Optimal":
         raise RuntimeError(f"the LP relaxation ended with status {status}")
     return h, model
-
-
-def plan_from(
-    problem: Problem, taking: Mapping[str, Mapping[str, int]], profile: SourcingProfile
-) -> Plan:
-    """The priced plan of one order of a joint allocation (what it does not take is
-    backordered)."""
-    by_id = {s.location.id: s for s in problem.sites}
-    allocations = tuple(
-        Allocation(loc_id, tuple(sorted(lines.items())), by_id[loc_id].distance_km)
-        for loc_id, lines in sorted(taking.items())
-        if any(lines.values())
-    )
-    got: dict[str, int] = {}
-    for a in allocations:
-        for sku, q in a.lines:
-            got[sku] = got.get(sku, 0) + q
-    back = tuple(
-        (sku, d - got.get(sku, 0))
-        for sku, d in zip(problem.skus, problem.demand, strict=True)
-        if d > got.get(sku, 0)
-    )
-    handling = {a.location_id: by_id[a.location_id].location.handling_cost for a in allocations}
-    late = {a.location_id: by_id[a.location_id].late_days for a in allocations}
-    cost = cost_of(allocations, handling, sum(q for _, q in back), profile, late)
-    return Plan(allocations, back, cost)

@@ -734,21 +734,35 @@ def _exclusion(
 
 
 def to_plan(problem: Problem, sol: Solution, profile: SourcingProfile) -> Plan:
-    taken, back = fill(problem, sol.used)
+    taken, _ = fill(problem, sol.used)
     sites = problem.sites
+    return plan_from(problem, {sites[i].location.id: lines for i, lines in taken}, profile)
+
+
+def plan_from(
+    problem: Problem, taking: Mapping[str, Mapping[str, int]], profile: SourcingProfile
+) -> Plan:
+    """The priced plan that takes ``taking`` (location id -> units per SKU) for the order of
+    ``problem``; what it does not take is backordered."""
+    by_id = {s.location.id: s for s in problem.sites}
     allocations = tuple(
-        sorted(
-            (
-                Allocation(sites[i].location.id, tuple(sorted(lines.items())), sites[i].distance_km)
-                for i, lines in taken
-            ),
-            key=lambda a: a.location_id,
-        )
+        Allocation(loc_id, tuple(sorted(lines.items())), by_id[loc_id].distance_km)
+        for loc_id, lines in sorted(taking.items())
+        if any(lines.values())
     )
-    handling = {sites[i].location.id: sites[i].location.handling_cost for i, _ in taken}
-    late = {sites[i].location.id: sites[i].late_days for i, _ in taken}
-    cost = cost_of(allocations, handling, sum(back.values()), profile, late)
-    return Plan(allocations, tuple(sorted(back.items())), cost)
+    got: dict[str, int] = {}
+    for a in allocations:
+        for sku, q in a.lines:
+            got[sku] = got.get(sku, 0) + q
+    back = tuple(
+        (sku, d - got.get(sku, 0))
+        for sku, d in zip(problem.skus, problem.demand, strict=True)
+        if d > got.get(sku, 0)
+    )
+    handling = {a.location_id: by_id[a.location_id].location.handling_cost for a in allocations}
+    late = {a.location_id: by_id[a.location_id].late_days for a in allocations}
+    cost = cost_of(allocations, handling, sum(q for _, q in back), profile, late)
+    return Plan(allocations, back, cost)
 
 
 def prepare(

@@ -9,15 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from omniorder.domain.sourcing import (
-    Allocation,
     Candidate,
     Plan,
     Problem,
     Site,
     SourcingProfile,
     SourcingRequest,
-    cost_of,
     plan,
+    plan_from,
     prepare,
 )
 
@@ -44,7 +43,6 @@ def _per_line(
     """Each line from the sites ``order_of`` ranks for it, in turn, until it is filled."""
     problem, _ = prepare(request, candidates, profile)
     taken: dict[str, dict[str, int]] = {}
-    back: list[tuple[str, int]] = []
     for j, (sku, need) in enumerate(zip(problem.skus, problem.demand, strict=True)):
         for site in order_of(problem, j):
             if need == 0:
@@ -53,26 +51,7 @@ def _per_line(
             if give:
                 taken.setdefault(site.location.id, {})[sku] = give
                 need -= give
-        if need:
-            back.append((sku, need))
-    return _priced(problem, taken, back, profile)
-
-
-def _priced(
-    problem: Problem,
-    taken: dict[str, dict[str, int]],
-    back: list[tuple[str, int]],
-    profile: SourcingProfile,
-) -> Plan:
-    by_id = {s.location.id: s for s in problem.sites}
-    allocations = tuple(
-        Allocation(loc_id, tuple(sorted(lines.items())), by_id[loc_id].distance_km)
-        for loc_id, lines in sorted(taken.items())
-    )
-    handling = {loc_id: by_id[loc_id].location.handling_cost for loc_id in taken}
-    late = {loc_id: by_id[loc_id].late_days for loc_id in taken}
-    cost = cost_of(allocations, handling, sum(q for _, q in back), profile, late)
-    return Plan(allocations, tuple(back), cost)
+    return plan_from(problem, taken, profile)
 
 
 def ship_complete_else_nearest(
@@ -85,7 +64,7 @@ def ship_complete_else_nearest(
     if whole:
         site = min(whole, key=lambda s: (s.km, -s.location.priority, s.location.id))
         taken = {site.location.id: dict(zip(problem.skus, problem.demand, strict=True))}
-        return _priced(problem, taken, [], profile)
+        return plan_from(problem, taken, profile)
     return nearest_per_line(request, candidates, profile)
 
 

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from omniorder.demo.network import DemoOrder
-from omniorder.domain.batch import allocate_jointly, lower_bound, plan_from
+from omniorder.domain.batch import allocate_jointly, lower_bound
 from omniorder.domain.delivery import estimate_delivery_date
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.model import Location, LocationType, ServiceLevel
@@ -38,6 +38,7 @@ from omniorder.domain.sourcing import (
     SourcingRequest,
     cost_of,
     plan,
+    plan_from,
     prepare,
 )
 from omniorder.domain.strategies import STRATEGIES, Strategy
