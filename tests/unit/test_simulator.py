@@ -206,6 +206,13 @@ def test_a_network_and_orders_from_csv_files(tmp_path: Path) -> None:
     assert (charts / "simulate-map.png").exists()
     page = (charts / "simulate.html").read_text()
     assert "Philadelphia &lt;Center&gt; Store" in page and "<script src" not in page
+    # a promise without a placement time cannot be checked: it is not counted
+    (tmp_path / "orders.csv").write_text(
+        CSV_ORDERS.replace("2026-11-02T10:00:00+00:00", "").replace("2026-11-02T11:00:00+00:00", "")
+    )
+    result = CliRunner().invoke(app, [*args[:3], "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["strategies"]["optimal"]["on_time_rate"] is None
     # without orders.csv the demand is generated over the network's SKUs
     (tmp_path / "orders.csv").unlink()
     result = CliRunner().invoke(app, [*args[:3], "--orders", "40", "--output", str(out)])

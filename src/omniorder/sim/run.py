@@ -151,7 +151,9 @@ class _Recorder:
         tally.split += len(chosen.allocations) > 1
         tally.short += bool(chosen.backordered)
         level = ServiceLevel(order.service_level)
-        on_time = order.promise_by is not None and not chosen.backordered
+        # a promise counts only with a time to estimate its delivery dates from
+        promise = order.promise_by if released_at is not None else None
+        on_time = promise is not None and not chosen.backordered
         for a in chosen.allocations:
             loc = self.by_id[a.location_id]
             tally.store_fulfillments += loc.type is LocationType.STORE
@@ -159,9 +161,9 @@ class _Recorder:
             tally.unit_km += a.units * km
             kg = sum(q * self.weights.get(sku, DEFAULT_WEIGHT_KG) for sku, q in a.lines)
             tally.co2_kg += kg / 1000.0 * km * CO2_KG_PER_TONNE_KM
-            if on_time and released_at is not None and order.promise_by is not None:
+            if on_time and released_at is not None and promise is not None:
                 arrives = estimate_delivery_date(released_at, a.distance_km, level, loc.calendar)
-                on_time = arrives <= order.promise_by
+                on_time = arrives <= promise
             if order.ship_to is not None:
                 cell = (
                     a.location_id,
@@ -176,7 +178,7 @@ class _Recorder:
                     raise AssertionError(f"{a.location_id} gave more {sku} than it had")
         if tally.plans is not None:
             tally.plans.append(chosen)
-        if order.promise_by is not None:
+        if promise is not None:
             tally.promised += 1
             tally.on_time += on_time
         for term in TERMS:
