@@ -118,7 +118,7 @@ def test_simulate_with_a_stored_profile(tmp_path: Path, monkeypatch: object) -> 
     assert missing.exit_code == 3
 
 
-def test_batch_is_never_dearer_than_optimal_and_never_below_the_bound() -> None:
+def test_batch_beats_optimal_on_a_scarce_network_and_stays_above_the_bound() -> None:
     # a small, scarce network: stock runs short, so which order gets a unit matters
     demo = build_network(seed=3, stores=12, warehouses=2, products=40)
     net = SimNetwork.from_demo(demo)
