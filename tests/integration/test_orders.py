@@ -10,7 +10,7 @@ from omniorder.domain import sourcing
 from omniorder.domain.errors import Conflict, ValidationFailed
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.model import Role, ServiceLevel
-from omniorder.services import orders
+from omniorder.services import catalog, orders
 from omniorder.services.database import Database
 from omniorder.services.events import feed
 from tests.factories import CITIES, seed_network
@@ -188,3 +188,17 @@ def test_a_failed_capture_writes_no_event(db: Database) -> None:
     place(db, cmd("W2", {"A": 1}))
     types = [e.type for e in feed(db, before, 50)]
     assert types == ["order.created", "fulfillment.created"]
+
+
+def test_a_changed_location_is_sourced_as_it_is_now(db: Database) -> None:
+    """Sourcing remembers location rows between orders; a change to a location (here it stops
+    shipping) is seen by the very next order."""
+    seed_network(db, {("NEWARK", "A"): 5, ("DALLAS", "A"): 5})
+    first, _ = place(db, cmd("W1", {"A": 1}))
+    assert [f.location_id for f in first.fulfillments] == ["NEWARK"]  # type: ignore[attr-defined]
+    newark = db.read(lambda uow: uow.locations.get("NEWARK"))
+    assert newark is not None
+    newark.can_ship = False
+    db.write(lambda uow: catalog.put_location(uow, newark))
+    second, _ = place(db, cmd("W2", {"A": 1}))
+    assert [f.location_id for f in second.fulfillments] == ["DALLAS"]  # type: ignore[attr-defined]

@@ -22,6 +22,7 @@ from omniorder.db.staging import StagedInserts
 from omniorder.domain.model import Location, StockPosition
 
 s = t.stock
+LOCATION_COLUMNS = [t.locations.c[name] for name in LOCATION_FIELDS]
 
 # Hot-path statements, built once: each call then only binds values.
 _RESERVE = (
@@ -41,7 +42,7 @@ _WITH_LOCATIONS = (
         s.c.on_hand,
         s.c.reserved,
         s.c.safety_stock,
-        *[t.locations.c[name] for name in LOCATION_FIELDS],
+        t.locations.c.updated_at,
     )
     .join(t.locations, t.locations.c.id == s.c.location_id)
     .where(
@@ -50,6 +51,16 @@ _WITH_LOCATIONS = (
     )
     .order_by(s.c.location_id, s.c.sku)
 )
+_LOCATIONS = select(t.locations.c.id, t.locations.c.updated_at, *LOCATION_COLUMNS).where(
+    t.locations.c.id.in_(bindparam("b_ids", expanding=True))
+)
+
+#: Locations as last read by this process, by id, with the ``updated_at`` they had then. Every
+#: change to a location sets a new ``updated_at`` (LocationRepository.put), so an entry whose
+#: stamp matches the row's is the row: the sourcing read fetches the stamp with the stock and
+#: reads in full only locations that are new or changed (a candidate read otherwise carries
+#: some thirty location rows of seventeen columns per order).
+_known_locations: dict[str, tuple[datetime, Location]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,19 +96,28 @@ class StockRepository:
     def with_locations(
         self, skus: Iterable[str]
     ) -> tuple[list[StockPosition], dict[str, Location]]:
-        """Positions of these SKUs with units available and the locations holding them, in one
-        query (only the columns sourcing needs)."""
+        """Positions of these SKUs with units available and the locations holding them."""
         wanted = sorted(set(skus))
         if not wanted:
             return [], {}
         positions: list[StockPosition] = []
-        locations: dict[str, Location] = {}
+        stamps: dict[str, datetime] = {}
         for row in self.conn.execute(_WITH_LOCATIONS, {"b_skus": wanted}):
-            loc_id = row[0]
-            positions.append(StockPosition(loc_id, row[1], row[2], row[3], row[4]))
-            if loc_id not in locations:
-                locations[loc_id] = location_from_values(loc_id, row[5:])
-        return positions, locations
+            positions.append(StockPosition(row[0], row[1], row[2], row[3], row[4]))
+            stamps.setdefault(row[0], row[5])
+        found: dict[str, Location] = {}
+        stale: list[str] = []
+        for loc_id, stamp in stamps.items():
+            hit = _known_locations.get(loc_id)
+            if hit is not None and hit[0] == stamp:
+                found[loc_id] = hit[1]
+            else:
+                stale.append(loc_id)
+        if stale:
+            for row in self.conn.execute(_LOCATIONS, {"b_ids": stale}):
+                loc = found[row[0]] = location_from_values(row[0], row[2:])
+                _known_locations[row[0]] = (row[1], loc)
+        return positions, {loc_id: found[loc_id] for loc_id in stamps}
 
     def for_skus(self, skus: Iterable[str]) -> list[StockPosition]:
         wanted = sorted(set(skus))
