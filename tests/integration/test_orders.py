@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from omniorder.db import tables as t
 from omniorder.db.clock import utcnow
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.domain import sourcing
@@ -202,3 +204,30 @@ def test_a_changed_location_is_sourced_as_it_is_now(db: Database) -> None:
     db.write(lambda uow: catalog.put_location(uow, newark))
     second, _ = place(db, cmd("W2", {"A": 1}))
     assert [f.location_id for f in second.fulfillments] == ["DALLAS"]  # type: ignore[attr-defined]
+
+
+def test_a_plan_is_reserved_all_or_nothing(db: Database) -> None:
+    """One reservation of a plan cannot be met (or has no position at all): none of the plan's
+    reservations is kept, the one that failed is named, and the ledger records nothing. A plan
+    that can be met is reserved whole, with a ledger row per position."""
+    seed_network(db, {("NEWARK", "A"): 5, ("NEWARK", "B"): 1, ("DALLAS", "A"): 3})
+    keys = [("NEWARK", "A"), ("NEWARK", "B"), ("DALLAS", "A")]
+
+    def reserve(plan: list[tuple[str, str, int]]) -> tuple[str, str, int] | None:
+        return db.write(lambda uow: uow.stock.reserve_all(plan, "ord_x"))
+
+    def ledger() -> dict[tuple[str, str], int]:
+        lg = t.ledger
+        q = select(lg.c.location_id, lg.c.sku, lg.c.reserved_delta).where(lg.c.reference == "ord_x")
+        rows = db.read(lambda uow: uow.conn.execute(q).all())
+        return {(r.location_id, r.sku): r.reserved_delta for r in rows}
+
+    lost = reserve([("NEWARK", "B", 2), ("DALLAS", "A", 1), ("NEWARK", "A", 2)])
+    assert lost == ("NEWARK", "B", 2)
+    assert reserve([("DALLAS", "A", 1), ("DALLAS", "B", 1)]) == ("DALLAS", "B", 1)
+    assert [position(db, *key) for key in keys] == [(5, 0), (1, 0), (3, 0)]
+    assert ledger() == {}
+    whole = [("NEWARK", "B", 1), ("DALLAS", "A", 1), ("NEWARK", "A", 1), ("DALLAS", "A", 2)]
+    assert reserve(whole) is None
+    assert [position(db, *key) for key in keys] == [(5, 1), (1, 1), (3, 3)]
+    assert ledger() == {("NEWARK", "A"): 1, ("NEWARK", "B"): 1, ("DALLAS", "A"): 3}

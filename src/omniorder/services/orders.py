@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -60,10 +59,8 @@ class PlaceOrder:
     promise_id: str | None = None
 
 
-class _LostRace(Exception):
-    def __init__(self, location_id: str, sku: str, quantity: int) -> None:
-        super().__init__(f"{location_id}/{sku}")
-        self.info = {"location_id": location_id, "sku": sku, "quantity": quantity}
+def _lost_race(location_id: str, sku: str, quantity: int) -> dict[str, Any]:
+    return {"location_id": location_id, "sku": sku, "quantity": quantity}
 
 
 def order_dict(order: Order) -> dict[str, Any]:
@@ -318,14 +315,12 @@ def allocate(
 ) -> tuple[list[Fulfillment], dict[str, Any]]:
     """Source and reserve the order's backordered units.
 
-    Each round plans on fresh stock and reserves each (location, sku) of the plan with a
-    conditional update in key order; a plan of several reservations does so inside a savepoint,
-    so that a lost race rolls the round back whole (a single reservation that loses changed
-    nothing). Then ``persist`` stages what the plan implies (order, fulfillments, trace): those
-    rows are written with one statement at commit, so the hot stock rows stay locked only from
-    the reservation to the commit. When a reservation loses its race the order is planned again
-    on fresh stock; the last round locks the stock rows first, so it cannot lose. Mutates the
-    order's line counts.
+    Each round plans on fresh stock and reserves every (location, sku) of the plan, all or
+    nothing, with conditional updates in key order. Then ``persist`` stages what the plan
+    implies (order, fulfillments, trace): those rows are written with one statement at commit,
+    so the hot stock rows stay locked only from the reservation to the commit. When a
+    reservation loses its race the order is planned again on fresh stock; the last round locks
+    the stock rows first, so it cannot lose. Mutates the order's line counts.
     """
     demand = {ln.sku: ln.backordered for ln in order.lines if ln.backordered > 0}
     before = [(ln.allocated, ln.backordered) for ln in order.lines]
@@ -351,12 +346,8 @@ def allocate(
         reservations = [
             (a.location_id, sku, qty) for a in result.plan.allocations for sku, qty in a.lines
         ]
-        try:
-            with uow.savepoint() if len(reservations) > 1 else nullcontext():
-                lost = uow.stock.reserve_all(reservations, order.id)
-                if lost is not None:
-                    raise _LostRace(*lost)
-        except _LostRace as race:
+        lost = uow.stock.reserve_all(reservations, order.id)
+        if lost is not None:
             metrics.RESERVATION_CONFLICTS.inc()
             attempts.append(
                 {
@@ -364,7 +355,7 @@ def allocate(
                     "locked": locked,
                     "planned": result.plan.as_dict()["fulfillments"],
                     "cost": round(result.plan.cost.total, 6),
-                    "lost_race": race.info,
+                    "lost_race": _lost_race(*lost),
                 }
             )
             continue
