@@ -9,8 +9,8 @@ client's address and port, which with 16 clients and two workers gave splits fro
 
 So every worker accepts from the same socket, and each publishes how many connections it
 holds in a small array in shared memory. A worker that holds more than the least loaded one
-steps back when a connection arrives and leaves it to that worker; if nobody has taken it
-after a few milliseconds (the other worker is busy), it accepts it itself. Keep-alive
+steps back when a connection arrives and leaves it to the others; if none of them has
+accepted anything a few milliseconds later (they are busy), it accepts it itself. Keep-alive
 connections then end up within one of each other across workers.
 
 The parent process supervises: it restarts a worker that dies and stops all of them on
@@ -109,20 +109,25 @@ class Balancer:
         mine = self.counts[self.slot] = self.held()
         excess = mine - min(self.counts)
         if excess > 0:
-            # Leave the connection to a worker with fewer; take it after all if none of them
-            # has within a few milliseconds (they may all be busy).
+            # Leave the connection to a worker with fewer. Look again after a while: if the
+            # others accepted or closed something meanwhile, weigh again; if none of them
+            # moved (they may all be busy), take what is waiting.
             self.stepped_back += 1
             self._loop.remove_reader(self.sock.fileno())
             wait = min(STEP_BACK_SECONDS * excess, MAX_STEP_BACK_SECONDS)
-            self._loop.call_later(wait, self._resume)
+            self._loop.call_later(wait, self._resume, self._others())
             return
         self._accept()
 
-    def _resume(self) -> None:
+    def _others(self) -> tuple[int, ...]:
+        return tuple(n for i, n in enumerate(self.counts) if i != self.slot)
+
+    def _resume(self, others_then: tuple[int, ...]) -> None:
         if self._loop is None or self._loop.is_closed():
             return
-        self._accept()
         self._loop.add_reader(self.sock.fileno(), self._ready)
+        if self._others() == others_then:
+            self._accept()
 
     def _accept(self) -> None:
         assert self._loop is not None
