@@ -137,6 +137,12 @@ def simulate(
     batch_seconds: Annotated[
         float, typer.Option(min=0.1, max=3600, help="batch: HiGHS time limit per window.")
     ] = 30.0,
+    stock_prices: Annotated[
+        bool,
+        typer.Option(
+            help="batch: price scarce stock by what the orders forecast to come would save with it."
+        ),
+    ] = True,
     bound: Annotated[
         bool, typer.Option(help="Compute the LP lower bound of the whole run's cost.")
     ] = True,
@@ -214,7 +220,9 @@ def simulate(
     if not stream:
         console.print("[red]error:[/red] there are no orders to simulate")
         raise typer.Exit(2)
-    options = BatchOptions(orders=window, minutes=window_minutes or None, seconds=batch_seconds)
+    options = BatchOptions(
+        orders=window, minutes=window_minutes or None, seconds=batch_seconds, prices=stock_prices
+    )
     with _progress() as progress:
         task = progress.add_task("simulating", total=len(stream) * len(names))
         result = run(
@@ -249,6 +257,12 @@ def simulate(
             f"batch: {b['windows']} windows of up to {b['window_orders']} orders, "
             f"{b['windows_improved']} improved on routing one by one, "
             f"HiGHS {b['solver_seconds']:.1f} s, worst proven gap {b['worst_gap']:.2%}"
+            + (
+                f"; stock prices computed {b['price_refreshes']} times "
+                f"({b['pricing_seconds']:.1f} s), used in {b['windows_priced']} windows"
+                if b["stock_prices"]
+                else "; no stock prices"
+            )
         )
     report: dict[str, Any] = {
         "title": title,

@@ -9,7 +9,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omniorder.domain.batch import allocate_jointly, lower_bound
+from omniorder.domain.batch import allocate_jointly, lower_bound, stock_prices
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.model import ServiceLevel
 from omniorder.domain.sourcing import (
@@ -146,3 +146,30 @@ def test_scarce_stock_goes_where_it_saves_most() -> None:
     priced = [plan_from(p, t, profile) for p, t in zip(problems, joint.takings, strict=True)]
     assert joint.takings == [{"DALLAS": {"A": 1}}, {"NEWARK": {"A": 1, "B": 1}}]
     assert sum(p.cost.total for p in priced) < one_by_one - 1.0
+
+
+def test_stock_short_of_the_forecast_is_priced_at_what_one_more_unit_saves() -> None:
+    """A forecast of three single-unit orders near NEWARK, which holds one unit: one more
+    unit would ship one more parcel instead of a backorder, so it is worth the penalty less
+    that parcel's cost. A forecast that stock covers prices nothing."""
+    profile = SourcingProfile()
+    stock = {"NEWARK": {"A": 1}}
+    (problem,) = problems_of([(0, {"A": 1})], stock, profile)
+    site = problem.sites[0]
+    prices = stock_prices([problem], [3.0], stock)
+    assert prices.keys() == {("NEWARK", "A")}
+    assert math.isclose(prices[("NEWARK", "A")], problem.penalty - site.fixed - site.unit)
+    assert stock_prices([problem], [0.5], stock) == {}
+
+
+def test_priced_stock_is_left_for_later_only_when_the_price_outweighs_the_saving() -> None:
+    profile = SourcingProfile()
+    stock = {"NEWARK": {"A": 1}}
+    (problem,) = problems_of([(0, {"A": 1})], stock, profile)
+    site = problem.sites[0]
+    saving = problem.penalty - site.fixed - site.unit
+    taken = allocate_jointly([problem], stock, prices={("NEWARK", "A"): saving - 1.0})
+    left = allocate_jointly([problem], stock, prices={("NEWARK", "A"): saving + 1.0})
+    assert taken.takings == [{"NEWARK": {"A": 1}}]
+    assert left.takings == [{}]
+    assert math.isclose(taken.objective, site.fixed + site.unit + saving - 1.0)

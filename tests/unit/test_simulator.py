@@ -10,7 +10,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from omniorder.cli import app
-from omniorder.demo.network import build_network, generate_orders
+from omniorder.demo.network import DemoOrder, build_network, generate_orders
 from omniorder.domain.sourcing import SourcingProfile
 from omniorder.domain.strategies import (
     high_stock,
@@ -21,8 +21,8 @@ from omniorder.domain.strategies import (
 )
 from omniorder.sim.demand import day_weights, schedule
 from omniorder.sim.network import SimNetwork
-from omniorder.sim.run import BatchOptions, simulate, windows
-from tests.unit.test_sourcing import cand, ship
+from omniorder.sim.run import BatchOptions, StockPricing, simulate, windows
+from tests.unit.test_sourcing import cand, loc, ship
 
 PROFILE = SourcingProfile()
 
@@ -236,3 +236,34 @@ def test_bad_csv_input_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "orders.csv").write_text(CSV_ORDERS.replace("o2,A,2,pickup", "o2,A,0,pickup"))
     result = CliRunner().invoke(app, ["simulate", "--network", str(tmp_path)])
     assert result.exit_code == 2 and "orders.csv:4: quantity" in " ".join(result.output.split())
+
+
+def test_stock_prices_leave_a_scarce_unit_to_orders_that_ship_anyway(monkeypatch: Any) -> None:
+    """One warehouse holds A for half of the orders that want it. Half the orders are A
+    alone, half A with plentiful B. First come, first served spends A on whoever comes and
+    then ships B alone to the rest; priced by the forecast, A goes to orders that ship B
+    from there anyway, so the run sends fewer parcels for about as many units."""
+    monkeypatch.setattr(StockPricing, "AFTER", 60)
+    monkeypatch.setattr(StockPricing, "EVERY", 60)
+    newark = loc("NEWARK")
+    orders = [
+        DemoOrder(
+            "web",
+            f"o{i}",
+            (("A", 1),) if i % 2 else (("A", 1), ("B", 1)),
+            (40.0, -75.0),
+            "standard",
+            None,
+        )
+        for i in range(400)
+    ]
+    net = SimNetwork("US", (newark,), {"NEWARK": {"A": 200, "B": 1000}}, {})
+    options = BatchOptions(orders=20, minutes=None)
+    priced = simulate(net, orders, ["batch"], batch=options).kpis["batch"]
+    plain = simulate(
+        net, orders, ["batch"], batch=BatchOptions(orders=20, minutes=None, prices=False)
+    )
+    unpriced = plain.kpis["batch"]
+    assert unpriced["fulfillments_per_order"] > priced["fulfillments_per_order"]
+    assert priced["cost"]["total"] < unpriced["cost"]["total"]
+    assert abs(priced["fill_rate"] - unpriced["fill_rate"]) < 0.05

@@ -7,6 +7,10 @@ jointly lets scarce stock go where it saves most. The same model with the locati
 relaxed to fractions gives a lower bound of the whole run's cost: no strategy that knows
 every order in advance can do better.
 
+``stock_prices`` gives the shadow prices of the stock rows of the relaxation over weighted
+orders (a forecast of the orders to come): what one more unit of a position would save them.
+The batch strategy of the simulator adds them to the unit costs of a window's program.
+
 Each order ``o`` is the engine's own :class:`~omniorder.domain.sourcing.Problem` (its
 eligible sites, their fixed and per-unit costs, its fulfillment limit). Variables:
 ``y[o, i]`` in {0, 1} (order o ships from its site i), ``x[o, i, j]`` in [0, supply] (units
@@ -62,14 +66,20 @@ class JointResult:
 
 
 class _Model:
-    """The columns and rows of the joint program for ``problems`` over ``stock``."""
+    """The columns and rows of the joint program for ``problems`` over ``stock``: with
+    ``prices`` added to the unit costs, and each problem standing for ``weights[o]`` orders
+    like it (its demand, supply and fulfillment limit scaled; for the relaxation only)."""
 
     def __init__(
         self,
         problems: Sequence[Problem],
         stock: Mapping[str, Mapping[str, float]],
+        prices: Mapping[tuple[str, str], float] | None = None,
+        weights: Sequence[float] | None = None,
     ) -> None:
         self.problems = problems
+        prices = prices or {}
+        weight = list(weights) if weights is not None else [1.0] * len(problems)
         costs: list[float] = []
         upper: list[float] = []
         #: y column of (order, site)
@@ -78,12 +88,12 @@ class _Model:
         self.x: list[tuple[int, int, int, int]] = []
         #: b column of (order, sku index)
         self.b: list[list[int]] = []
-        for p in problems:
+        for o, p in enumerate(problems):
             ys = []
             for s in p.sites:
                 ys.append(len(costs))
                 costs.append(s.fixed)
-                upper.append(1.0)
+                upper.append(weight[o])
             self.y.append(ys)
         for o, p in enumerate(problems):
             for i, s in enumerate(p.sites):
@@ -92,14 +102,14 @@ class _Model:
                 for j, q in enumerate(s.supply):
                     if q:
                         self.x.append((o, i, j, len(costs)))
-                        costs.append(s.unit)
-                        upper.append(float(q))
-        for p in problems:
+                        costs.append(s.unit + prices.get((s.location.id, p.skus[j]), 0.0))
+                        upper.append(float(q) * weight[o])
+        for o, p in enumerate(problems):
             bs = []
             for d in p.demand:
                 bs.append(len(costs))
                 costs.append(p.penalty)
-                upper.append(float(d))
+                upper.append(float(d) * weight[o])
             self.b.append(bs)
         self.costs = np.array(costs, dtype=np.float64)
         self.upper = np.array(upper, dtype=np.float64)
@@ -121,24 +131,33 @@ class _Model:
         inf = highspy.kHighsInf
         per_line: dict[tuple[int, int], list[int]] = {}
         per_stock: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        per_stock_orders: dict[tuple[str, str], list[int]] = {}
         for o, i, j, col in self.x:
             per_line.setdefault((o, j), []).append(col)
             p = problems[o]
             site = p.sites[i]
             per_stock.setdefault((site.location.id, p.skus[j]), []).append((col, site.supply[j]))
+            per_stock_orders.setdefault((site.location.id, p.skus[j]), []).append(o)
             row(-inf, 0.0, [(col, 1.0), (self.y[o][i], -float(site.supply[j]))])
         for o, p in enumerate(problems):
             for j, d in enumerate(p.demand):
                 cols = per_line.get((o, j), [])
-                row(float(d), float(d), [(c, 1.0) for c in cols] + [(self.b[o][j], 1.0)])
+                want = float(d) * weight[o]
+                row(want, want, [(c, 1.0) for c in cols] + [(self.b[o][j], 1.0)])
             if p.limit is not None and len(p.sites) > p.limit:
-                row(-inf, float(p.limit), [(c, 1.0) for c in self.y[o]])
+                row(-inf, float(p.limit) * weight[o], [(c, 1.0) for c in self.y[o]])
         #: (location id, SKU) of each stock row, in row order after ``first_stock_row``
         self.stock_rows: list[tuple[str, str]] = []
         self.first_stock_row = len(lo)
         for (loc_id, sku), takers in per_stock.items():
             have = stock.get(loc_id, {}).get(sku, 0)
-            if sum(q for _, q in takers) > have + 1e-9:
+            if (
+                sum(
+                    q * weight[o]
+                    for (_, q), o in zip(takers, per_stock_orders[(loc_id, sku)], strict=True)
+                )
+                > have + 1e-9
+            ):
                 self.stock_rows.append((loc_id, sku))
                 row(-inf, float(have), [(c, 1.0) for c, _ in takers])
         self.rows = (lo, hi, starts, index, value)
@@ -212,11 +231,14 @@ def allocate_jointly(
     start: Sequence[Mapping[str, Mapping[str, int]]] | None = None,
     seconds: float = 30.0,
     rel_gap: float = 1e-6,
+    prices: Mapping[tuple[str, str], float] | None = None,
 ) -> JointResult:
     """The least-cost joint allocation of ``problems`` (each built over ``stock``), starting
-    from the feasible allocation ``start`` if given (never answers anything dearer)."""
+    from the feasible allocation ``start`` if given (never answers anything dearer). With
+    ``prices``, each unit taken from a (location id, SKU) costs its price on top: what the
+    stock is worth to orders still to come (the objective then includes the prices)."""
     started = time.perf_counter()
-    model = _Model(problems, stock)
+    model = _Model(problems, stock, prices)
     h = model.highs(integer=True, seconds=seconds, rel_gap=rel_gap)
     if start is not None:
         sol = highspy.HighsSolution()
@@ -277,3 +299,26 @@ def _relaxed(
     if status != "Optimal":
         raise RuntimeError(f"the LP relaxation ended with status {status}")
     return h, model
+
+
+def stock_prices(
+    problems: Sequence[Problem],
+    weights: Sequence[float],
+    stock: Mapping[str, Mapping[str, float]],
+    seconds: float = 60.0,
+) -> dict[tuple[str, str], float]:
+    """What one more unit of each (location, SKU) would save the weighted ``problems`` (the
+    shadow prices of the stock rows of their LP relaxation); only positions the problems
+    could take more of than there is have a price."""
+    model = _Model(problems, stock, weights=weights)
+    h = model.highs(integer=False, seconds=seconds, rel_gap=0.0)
+    h.run()
+    if h.modelStatusToString(h.getModelStatus()) != "Optimal":
+        return {}
+    duals = list(h.getSolution().row_dual)
+    out = {}
+    for r, key in enumerate(model.stock_rows):
+        price = -duals[model.first_stock_row + r]
+        if price > 1e-9:
+            out[key] = price
+    return out

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from omniorder.demo.network import DemoOrder
-from omniorder.domain.batch import allocate_jointly, lower_bound
+from omniorder.domain.batch import allocate_jointly, lower_bound, stock_prices
 from omniorder.domain.delivery import estimate_delivery_date
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.model import Location, LocationType, ServiceLevel
@@ -67,6 +67,9 @@ class BatchOptions:
     minutes: float | None = 60.0
     #: HiGHS time limit per window.
     seconds: float = 30.0
+    #: Price scarce stock by what the orders still to come would save with it (see
+    #: :class:`StockPricing`); False allocates each window on its own costs alone.
+    prices: bool = True
 
 
 @dataclass(slots=True)
@@ -283,6 +286,76 @@ def windows(orders: Sequence[DemoOrder], options: BatchOptions) -> Iterator[list
         yield current
 
 
+class StockPricing:
+    """Prices of scarce stock for the batch strategy: what a unit of a (location, SKU) is
+    worth to the orders still to come.
+
+    Routing by the cost of each window alone spends stock first come, first served. When
+    stock runs out before the run ends, that is dear: a unit that an early single-line order
+    takes costs it a whole parcel, where a later order shipping from that location anyway
+    would have taken it along almost free, and the run then ships the same units in more
+    parcels. The whole-run bound shows it: it leaves some small orders unfilled to fill
+    larger ones from one place.
+
+    The orders still to come are not known, so they are forecast from the ones seen so far:
+    the last ``HISTORY`` orders, each weighted so that together they stand for as many
+    orders as remain in the run (the run's volume is taken as known, as a retailer's volume
+    forecast is; its mix, places and baskets are estimated). The shadow prices of the stock
+    rows of that forecast's LP relaxation over the current stock are the prices, refreshed
+    every ``EVERY`` orders once ``AFTER`` orders have been seen. A SKU seen in few orders has
+    a noisy forecast, so its prices are shrunk by ``n / (n + CONFIDENCE)`` (n: orders seen
+    with it): pricing a unit that no later order needs costs a backorder, far more than a
+    right price saves. The window's program then adds each unit's price to its cost, so it
+    leaves a scarce unit for later unless using it now saves more."""
+
+    AFTER = 200
+    EVERY = 250
+    HISTORY = 2000
+    CONFIDENCE = 20.0
+
+    def __init__(self, net: SimNetwork, profile: SourcingProfile, total: int) -> None:
+        self.net = net
+        self.profile = profile
+        self.total = total
+        self.seen: list[DemoOrder] = []
+        self.orders_with: dict[str, int] = {}
+        self.prices: dict[tuple[str, str], float] = {}
+        self.refreshed_at: int | None = None
+        self.refreshes = 0
+        self.seconds = 0.0
+
+    def for_window(
+        self, window: Sequence[DemoOrder], stock: dict[str, dict[str, int]]
+    ) -> dict[tuple[str, str], float]:
+        remaining = self.total - len(self.seen) - len(window)
+        if remaining <= 0:
+            return {}
+        due = self.refreshed_at is None or len(self.seen) - self.refreshed_at >= self.EVERY
+        if len(self.seen) >= self.AFTER and due:
+            started = time.perf_counter()
+            history = self.seen[-self.HISTORY :]
+            weight = remaining / len(history)
+            problems = [
+                prepare(request_of(o), _candidates(self.net.locations, stock, o), self.profile)[0]
+                for o in history
+            ]
+            shadow = stock_prices(problems, [weight] * len(problems), stock)
+            self.prices = {}
+            for (loc_id, sku), price in shadow.items():
+                n = self.orders_with.get(sku, 0)
+                self.prices[(loc_id, sku)] = price * n / (n + self.CONFIDENCE)
+            self.refreshed_at = len(self.seen)
+            self.refreshes += 1
+            self.seconds += time.perf_counter() - started
+        return self.prices
+
+    def saw(self, window: Sequence[DemoOrder]) -> None:
+        self.seen.extend(window)
+        for order in window:
+            for sku, _ in order.lines:
+                self.orders_with[sku] = self.orders_with.get(sku, 0) + 1
+
+
 def _run_batch(
     net: SimNetwork,
     orders: Sequence[DemoOrder],
@@ -297,9 +370,13 @@ def _run_batch(
     solver = 0.0
     worst_gap = 0.0
     improved = 0
+    priced = 0
+    pricing = StockPricing(net, profile, len(orders)) if options.prices else None
     for window in windows(orders, options):
         started = time.perf_counter()
         released = max((o.placed_at for o in window if o.placed_at is not None), default=None)
+        prices = pricing.for_window(window, stock) if pricing is not None else {}
+        priced += bool(prices)
         problems: list[Problem] = []
         start: list[dict[str, dict[str, int]]] = []
         trial = {k: dict(v) for k, v in stock.items()}
@@ -315,7 +392,7 @@ def _run_batch(
                 for sku, q in a.lines:
                     trial[a.location_id][sku] -= q
             start.append(taking)
-        joint = allocate_jointly(problems, stock, start, seconds=options.seconds)
+        joint = allocate_jointly(problems, stock, start, seconds=options.seconds, prices=prices)
         tally.seconds += time.perf_counter() - started
         solver += joint.seconds
         worst_gap = max(worst_gap, joint.gap)
@@ -324,6 +401,8 @@ def _run_batch(
         for order, problem, taking in zip(window, problems, joint.takings, strict=True):
             recorder.record(tally, stock, order, plan_from(problem, taking, profile), released)
             advance()
+        if pricing is not None:
+            pricing.saw(window)
     return {
         "window_orders": options.orders,
         "window_minutes": options.minutes,
@@ -331,6 +410,10 @@ def _run_batch(
         "windows_improved": improved,
         "solver_seconds": round(solver, 3),
         "worst_gap": round(worst_gap, 9),
+        "stock_prices": options.prices,
+        "windows_priced": priced,
+        "price_refreshes": 0 if pricing is None else pricing.refreshes,
+        "pricing_seconds": 0.0 if pricing is None else round(pricing.seconds, 3),
     }
 
 
