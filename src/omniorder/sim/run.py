@@ -309,7 +309,7 @@ class StockPricing:
     leaves a scarce unit for later unless using it now saves more."""
 
     AFTER = 200
-    EVERY = 250
+    EVERY = 125
     HISTORY = 2000
     CONFIDENCE = 20.0
 
