@@ -5,7 +5,7 @@ workers decides how the load is spread. With one shared socket and nothing else,
 worker wakes first accepts a burst of new connections (16 clients were seen all on one of two
 workers); with a ``SO_REUSEPORT`` socket per worker, the kernel spreads them by a hash of the
 client's address and port, which with 16 clients and two workers gave splits from 8/8 to
-12/4 and, on the worker with 12, latencies 25 % longer.
+13/3, and the most uneven splits the longest tails (docs/benchmarks.md).
 
 So every worker accepts from the same socket, and each publishes how many connections it
 holds in a small array in shared memory. A worker that holds more than the least loaded one
@@ -81,6 +81,7 @@ class Balancer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -90,6 +91,7 @@ class Balancer:
         self._publish_later()
 
     def close(self) -> None:
+        self._closed = True
         if self._loop is not None:
             self._loop.remove_reader(self.sock.fileno())
         if self._timer is not None:
@@ -123,7 +125,7 @@ class Balancer:
         return tuple(n for i, n in enumerate(self.counts) if i != self.slot)
 
     def _resume(self, others_then: tuple[int, ...]) -> None:
-        if self._loop is None or self._loop.is_closed():
+        if self._closed or self._loop is None or self._loop.is_closed():
             return
         self._loop.add_reader(self.sock.fileno(), self._ready)
         if self._others() == others_then:
