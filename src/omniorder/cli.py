@@ -255,7 +255,7 @@ def simulate(
         b = result.batch
         console.print(
             f"batch: {b['windows']} windows of up to {b['window_orders']} orders, "
-            f"{b['windows_improved']} improved on routing one by one, "
+            f"{b['windows_improved']} allocated otherwise than routing one by one, "
             f"HiGHS {b['solver_seconds']:.1f} s, worst proven gap {b['worst_gap']:.2%}"
             + (
                 f"; stock prices computed {b['price_refreshes']} times "

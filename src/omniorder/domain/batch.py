@@ -130,14 +130,14 @@ class _Model:
 
         inf = highspy.kHighsInf
         per_line: dict[tuple[int, int], list[int]] = {}
-        per_stock: dict[tuple[str, str], list[tuple[int, int]]] = {}
-        per_stock_orders: dict[tuple[str, str], list[int]] = {}
+        #: per (location, SKU): the x columns taking from it, with how much each could take
+        per_stock: dict[tuple[str, str], list[tuple[int, float]]] = {}
         for o, i, j, col in self.x:
             per_line.setdefault((o, j), []).append(col)
             p = problems[o]
             site = p.sites[i]
-            per_stock.setdefault((site.location.id, p.skus[j]), []).append((col, site.supply[j]))
-            per_stock_orders.setdefault((site.location.id, p.skus[j]), []).append(o)
+            most = site.supply[j] * weight[o]
+            per_stock.setdefault((site.location.id, p.skus[j]), []).append((col, most))
             row(-inf, 0.0, [(col, 1.0), (self.y[o][i], -float(site.supply[j]))])
         for o, p in enumerate(problems):
             for j, d in enumerate(p.demand):
@@ -151,13 +151,7 @@ class _Model:
         self.first_stock_row = len(lo)
         for (loc_id, sku), takers in per_stock.items():
             have = stock.get(loc_id, {}).get(sku, 0)
-            if (
-                sum(
-                    q * weight[o]
-                    for (_, q), o in zip(takers, per_stock_orders[(loc_id, sku)], strict=True)
-                )
-                > have + 1e-9
-            ):
+            if sum(q for _, q in takers) > have + 1e-9:
                 self.stock_rows.append((loc_id, sku))
                 row(-inf, float(have), [(c, 1.0) for c, _ in takers])
         self.rows = (lo, hi, starts, index, value)
@@ -289,18 +283,6 @@ def lower_bound(problems: Sequence[Problem], stock: Stock, seconds: float = 600.
     return float(h.getInfo().objective_function_value)
 
 
-def _relaxed(
-    problems: Sequence[Problem], stock: Mapping[str, Mapping[str, float]], seconds: float
-) -> tuple[highspy.Highs, _Model]:
-    model = _Model(problems, stock)
-    h = model.highs(integer=False, seconds=seconds, rel_gap=0.0)
-    h.run()
-    status = h.modelStatusToString(h.getModelStatus())
-    if status != "Optimal":
-        raise RuntimeError(f"the LP relaxation ended with status {status}")
-    return h, model
-
-
 def stock_prices(
     problems: Sequence[Problem],
     weights: Sequence[float],
@@ -309,16 +291,31 @@ def stock_prices(
 ) -> dict[tuple[str, str], float]:
     """What one more unit of each (location, SKU) would save the weighted ``problems`` (the
     shadow prices of the stock rows of their LP relaxation); only positions the problems
-    could take more of than there is have a price."""
-    model = _Model(problems, stock, weights=weights)
-    h = model.highs(integer=False, seconds=seconds, rel_gap=0.0)
-    h.run()
-    if h.modelStatusToString(h.getModelStatus()) != "Optimal":
+    could take more of than there is have a price. No prices when the relaxation is not
+    solved within ``seconds``."""
+    try:
+        h, model = _relaxed(problems, stock, seconds, weights)
+    except RuntimeError:
         return {}
-    duals = list(h.getSolution().row_dual)
+    duals = h.getSolution().row_dual
     out = {}
     for r, key in enumerate(model.stock_rows):
         price = -duals[model.first_stock_row + r]
         if price > 1e-9:
             out[key] = price
     return out
+
+
+def _relaxed(
+    problems: Sequence[Problem],
+    stock: Mapping[str, Mapping[str, float]],
+    seconds: float,
+    weights: Sequence[float] | None = None,
+) -> tuple[highspy.Highs, _Model]:
+    model = _Model(problems, stock, weights=weights)
+    h = model.highs(integer=False, seconds=seconds, rel_gap=0.0)
+    h.run()
+    status = h.modelStatusToString(h.getModelStatus())
+    if status != "Optimal":
+        raise RuntimeError(f"the LP relaxation ended with status {status}")
+    return h, model
