@@ -173,3 +173,15 @@ def test_priced_stock_is_left_for_later_only_when_the_price_outweighs_the_saving
     assert taken.takings == [{"NEWARK": {"A": 1}}]
     assert left.takings == [{}]
     assert math.isclose(taken.objective, site.fixed + site.unit + saving - 1.0)
+
+
+def test_a_window_with_nothing_in_stock_is_solved_exactly() -> None:
+    """No location holds what the order wants: the program has no location to choose, its
+    optimum is the backorder and the bound HiGHS proves is that optimum (gap 0)."""
+    profile = SourcingProfile()
+    stock: dict[str, dict[str, int]] = {"NEWARK": {"B": 1}}
+    (problem,) = problems_of([(0, {"A": 2})], stock, profile)
+    joint = allocate_jointly([problem], stock)
+    assert joint.takings == [{}]
+    assert math.isclose(joint.objective, 2 * problem.penalty)
+    assert joint.gap == 0.0

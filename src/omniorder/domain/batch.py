@@ -254,7 +254,9 @@ def allocate_jointly(
         values = _resolve_flow(model, values, seconds)
     objective = float(info.objective_function_value)
     bound = float(info.mip_dual_bound)
-    if not math.isfinite(bound):
+    if not any(model.y):
+        bound = objective  # no location to choose (nothing in stock): a linear program
+    elif not math.isfinite(bound):
         bound = 0.0
     return JointResult(
         model.takings(values), objective, bound, status, time.perf_counter() - started
