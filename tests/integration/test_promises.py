@@ -112,3 +112,27 @@ def test_concurrent_holds_never_oversell(db: Database) -> None:
         on_hand, reserved = position(db, loc, "A")
         assert reserved <= on_hand
     assert_books_balance(db)
+
+
+def test_holds_that_lose_a_race_are_worked_out_again_until_the_stock_is_gone(
+    db: Database,
+) -> None:
+    """Twelve shoppers ask at once for one unit each of a SKU with eight units: a hold that
+    finds its units taken by another is planned again on fresh stock, so exactly eight are
+    held (none refused while a unit is left) and the rest hear that nothing can be held."""
+    seed_network(db, {("NEWARK", "A"): 5, ("DALLAS", "A"): 3})
+
+    def client(_: int) -> str:
+        try:
+            return str(ask(db, {"A": 1}, hold=300)["promise_id"])
+        except Conflict as exc:
+            return str(exc)
+
+    answers = run_together(12, client)
+    held = [a for a in answers if a.startswith("prm_")]
+    refused = [a for a in answers if not a.startswith("prm_")]
+    assert len(held) == 8
+    assert all("nothing to hold" in a for a in refused)
+    assert position(db, "NEWARK", "A") == (5, 5)
+    assert position(db, "DALLAS", "A") == (3, 3)
+    assert_books_balance(db)

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from omniorder import metrics
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc, utcnow
 from omniorder.db.uow import UnitOfWork
@@ -27,6 +28,7 @@ from omniorder.domain.ids import new_id
 from omniorder.domain.model import Location, ServiceLevel
 from omniorder.services.catalog import get_profile
 from omniorder.services.inventory import require_known
+from omniorder.services.orders import OPTIMISTIC_ATTEMPTS
 
 PICKUP_OPTIONS = 3
 MAX_HOLD_SECONDS = 900
@@ -174,27 +176,26 @@ def promise(
     }
     if not hold_seconds:
         return answer
-    if hold_option is not None:
-        if hold_option >= len(options):
-            raise ValidationFailed(
-                "no such option",
-                [FieldError("hold_option", f"there are {len(options)} options")],
-            )
-        chosen = options[hold_option]
-    else:
-        complete = [o for o in options if o.complete]
-        if not complete:
-            raise Conflict("no option can deliver every unit: nothing to hold")
-        chosen = complete[0]
     promise_id = new_id("prm")
-    reservations = [
-        (f["location_id"], ln["sku"], ln["quantity"])
-        for f in chosen.fulfillments
-        for ln in f["lines"]
-    ]
-    lost = uow.stock.reserve_all(reservations, promise_id)
-    if lost is not None:
-        raise Conflict("availability changed while the units were being held: ask again")
+    # As an order's allocation: when another request takes the units first, the options are
+    # worked out again on fresh stock; the last round locks the SKUs' rows and cannot lose.
+    for attempt in range(1, OPTIMISTIC_ATTEMPTS + 2):
+        if attempt > 1:
+            if attempt > OPTIMISTIC_ATTEMPTS:
+                uow.stock.lock_skus(s for s, _ in lines)
+            options = options_for(uow, lines, ship_to, levels, profile, now)
+        chosen = _option_to_hold(options, hold_option)
+        reservations = [
+            (f["location_id"], ln["sku"], ln["quantity"])
+            for f in chosen.fulfillments
+            for ln in f["lines"]
+        ]
+        if uow.stock.reserve_all(reservations, promise_id) is None:
+            break
+        metrics.RESERVATION_CONFLICTS.inc()
+    else:  # pragma: no cover
+        raise AssertionError("the locked round cannot lose a race")
+    answer["options"] = [o.as_dict() for o in options]
     expires = now + timedelta(seconds=hold_seconds)
     uow.conn.execute(
         t.promises.insert().values(
@@ -218,6 +219,21 @@ def promise(
     answer["expires_at"] = expires.isoformat()
     answer["held_option"] = options.index(chosen)
     return answer
+
+
+def _option_to_hold(options: list[Option], hold_option: int | None) -> Option:
+    """The option ``hold_option`` names, else the first complete one."""
+    if hold_option is not None:
+        if hold_option >= len(options):
+            raise ValidationFailed(
+                "no such option",
+                [FieldError("hold_option", f"there are {len(options)} options")],
+            )
+        return options[hold_option]
+    complete = [o for o in options if o.complete]
+    if not complete:
+        raise Conflict("no option can deliver every unit: nothing to hold")
+    return complete[0]
 
 
 @dataclass(frozen=True, slots=True)
