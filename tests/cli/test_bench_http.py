@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from omniorder.bench.common import percentile
-from omniorder.bench.http import bench_database_url
+from omniorder.bench.http import availability_path, bench_database_url
 from omniorder.bench.pgbench import parse_pgbench
 from omniorder.cli import app
 
@@ -87,3 +87,30 @@ def test_a_short_run_of_promise_reads_records_the_result(tmp_path: Path) -> None
     assert data["order_statuses"] == {}  # asking holds and places nothing
     bad = CliRunner().invoke(app, [*args[:-3], "--endpoint", "carts"])
     assert bad.exit_code == 2
+
+
+def test_a_short_run_of_availability_reads_records_the_result(tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    args = ["bench", "http", "--database-url", f"sqlite:///{tmp_path}/b.db", "--workers", "1"]
+    args += ["--clients", "2", "--duration", "1.5", "--warmup", "0", "--no-pgbench"]
+    args += ["--endpoint", "availability", "--output", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "GET /v1/availability" in result.output
+    data = json.loads(out.read_text())
+    assert data["endpoint"] == "availability"
+    assert data["errors"] == 0 and data["requests"] > 0
+    assert data["statuses"] == {"200": data["requests"]}
+    assert data["order_statuses"] == {}
+
+
+def test_an_availability_read_asks_for_the_basket_near_its_ship_to_point() -> None:
+    order = {
+        "lines": [{"sku": "SKU-00001", "quantity": 2}, {"sku": "SKU-00042", "quantity": 1}],
+        "ship_to": {"latitude": 40.7128, "longitude": -74.006},
+    }
+    assert availability_path(order) == (
+        "/v1/availability?sku=SKU-00001&sku=SKU-00042&latitude=40.7128&longitude=-74.006"
+    )
+    pickup = {"lines": [{"sku": "SKU-00001", "quantity": 1}], "ship_to": None}
+    assert availability_path(pickup) == "/v1/availability?sku=SKU-00001"

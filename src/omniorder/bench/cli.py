@@ -34,15 +34,19 @@ def bench_http(
     seed: Annotated[int, typer.Option()] = 7,
     endpoint: Annotated[
         str,
-        typer.Option(help="What the clients POST: 'orders', or 'promises' (availability reads)."),
+        typer.Option(
+            help="What the clients send: 'orders' (POST /v1/orders), 'promises' (POST "
+            "/v1/promises, nothing held) or 'availability' (GET /v1/availability)."
+        ),
     ] = "orders",
 ) -> None:
-    """Serve the API with N workers, place orders (or ask for promises) from M clients for
-    T seconds, and print requests/s with latency percentiles next to pgbench on the same
-    PostgreSQL."""
-    if endpoint not in ("orders", "promises"):
-        raise typer.BadParameter("'orders' or 'promises'", param_hint="--endpoint")
+    """Serve the API with N workers, place orders (or ask for promises, or read availability)
+    from M clients for T seconds, and print requests/s with latency percentiles next to
+    pgbench on the same PostgreSQL."""
     from omniorder.bench import http
+
+    if endpoint not in http.ENDPOINTS:
+        raise typer.BadParameter("'orders', 'promises' or 'availability'", param_hint="--endpoint")
     from omniorder.bench.common import default_output, machine, write_result
     from omniorder.bench.pgbench import run_pgbench
 
@@ -102,7 +106,7 @@ def bench_http(
         else round(summary["orders_per_second"] / reference["tps"], 3),
         "machine": machine(),
     }
-    label = backend if endpoint == "orders" else f"{backend}-promises"
+    label = backend if endpoint == "orders" else f"{backend}-{endpoint}"
     path = write_result(output or default_output("http", label), result)
     _print(console, result)
     console.print(f"recorded in {path}")
@@ -112,6 +116,8 @@ def bench_http(
 
 
 def _print(console: Console, r: dict[str, Any]) -> None:
+    from omniorder.bench.http import request_line
+
     table = Table(
         title=f"omniorder bench http — {r['database']}, {r['workers']} workers, "
         f"{r['clients']} clients"
@@ -121,7 +127,7 @@ def _print(console: Console, r: dict[str, Any]) -> None:
         table.add_column(col, justify="right")
     lat = r["latency_ms"]
     table.add_row(
-        f"omniorder POST /v1/{r.get('endpoint', 'orders')}",
+        f"omniorder {request_line(r.get('endpoint', 'orders'))}",
         f"{r['orders_per_second']:.1f}",
         f"{lat['p50']:.1f}",
         f"{lat['p95']:.1f}",

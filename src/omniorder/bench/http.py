@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -171,6 +172,24 @@ def order_pool(net: DemoNetwork, size: int, seed: int) -> list[dict[str, Any]]:
     return [o.as_payload() for o in generate_orders(net, size, seed=seed, pickup_share=0.05)]
 
 
+ENDPOINTS = ("orders", "promises", "availability")
+
+
+def request_line(endpoint: str) -> str:
+    """What the clients send for ``endpoint``, as a method and a path."""
+    return "GET /v1/availability" if endpoint == "availability" else f"POST /v1/{endpoint}"
+
+
+def availability_path(order: dict[str, Any]) -> str:
+    """``GET /v1/availability`` for the SKUs of ``order``, nearest first to its ship-to point
+    when it has one: what a storefront asks on a product or cart page."""
+    query: list[tuple[str, object]] = [("sku", line["sku"]) for line in order["lines"]]
+    ship_to = order.get("ship_to")
+    if ship_to:
+        query += [("latitude", ship_to["latitude"]), ("longitude", ship_to["longitude"])]
+    return "/v1/availability?" + urlencode(query)
+
+
 async def drive(
     base: str,
     key: str,
@@ -181,9 +200,10 @@ async def drive(
     progress: Progress | None = None,
     endpoint: str = "orders",
 ) -> LoadResult:
-    """M clients, each on its own keep-alive connection, POST orders (or, with ``endpoint``
-    'promises', ask for delivery promises of the same baskets, nothing held) back to back.
-    Requests that start during the warm-up are not counted."""
+    """M clients, each on its own keep-alive connection, POST orders back to back; with
+    ``endpoint`` 'promises' they ask for delivery promises of the same baskets (nothing held),
+    with 'availability' they read the available units of the baskets' SKUs near their ship-to
+    points. Requests that start during the warm-up are not counted."""
     result = LoadResult()
     counter = iter(range(10**9))
     start = time.monotonic()
@@ -199,13 +219,16 @@ async def drive(
             while (now := time.monotonic()) < stop_at:
                 n = next(counter)
                 order = pool[n % len(pool)]
-                if endpoint == "promises":
-                    body = {"lines": order["lines"], "ship_to": order.get("ship_to")}
-                else:
-                    body = {**order, "external_id": f"B{run_id}-{n}"}
                 began = time.perf_counter()
                 try:
-                    status, _ = await conn.post(f"/v1/{endpoint}", json.dumps(body).encode())
+                    if endpoint == "availability":
+                        status, _ = await conn.get(availability_path(order))
+                    else:
+                        if endpoint == "promises":
+                            body = {"lines": order["lines"], "ship_to": order.get("ship_to")}
+                        else:
+                            body = {**order, "external_id": f"B{run_id}-{n}"}
+                        status, _ = await conn.post(f"/v1/{endpoint}", json.dumps(body).encode())
                 except (OSError, ValueError, asyncio.IncompleteReadError):
                     status = -1
                     await conn.close()
@@ -224,7 +247,7 @@ async def drive(
     async def tick() -> None:
         if progress is None:
             return
-        task = progress.add_task(f"POST /v1/{endpoint}", total=warmup + duration)
+        task = progress.add_task(request_line(endpoint), total=warmup + duration)
         while (now := time.monotonic()) < stop_at:
             progress.update(task, completed=now - start)
             await asyncio.sleep(0.25)

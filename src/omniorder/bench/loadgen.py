@@ -17,11 +17,18 @@ class Connection:
         self._writer: asyncio.StreamWriter | None = None
 
     async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        return await self.request(b"POST", path, body)
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        return await self.request(b"GET", path, b"")
+
+    async def request(self, method: bytes, path: str, body: bytes) -> tuple[int, bytes]:
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         assert self._reader is not None
         self._writer.write(
-            b"POST "
+            method
+            + b" "
             + path.encode()
             + b" HTTP/1.1\r\n"
             + self._head

@@ -201,8 +201,7 @@ def availability(
     uow: UnitOfWork, skus: Sequence[str], point: GeoPoint | None
 ) -> list[SkuAvailability]:
     require_known(uow, skus=[(f"sku[{i}]", s) for i, s in enumerate(skus)])
-    positions = uow.stock.for_skus(skus)
-    locs = uow.locations.get_many(p.location_id for p in positions)
+    positions, locs = uow.stock.with_locations(skus)
     by_sku: dict[str, list[LocationAvailability]] = {s: [] for s in skus}
     for p in positions:
         loc = locs.get(p.location_id)

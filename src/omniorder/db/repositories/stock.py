@@ -124,13 +124,6 @@ class StockRepository:
                 _known_locations[row[0]] = (row[1], loc)
         return positions, {loc_id: found[loc_id] for loc_id in stamps}
 
-    def for_skus(self, skus: Iterable[str]) -> list[StockPosition]:
-        wanted = sorted(set(skus))
-        if not wanted:
-            return []
-        q = select(s).where(s.c.sku.in_(wanted)).order_by(s.c.location_id, s.c.sku)
-        return [_position(r) for r in self.conn.execute(q)]
-
     def lock(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StockPosition]:
         """Read positions for update (PostgreSQL row locks, taken in key order)."""
         ordered = sorted(set(keys))
