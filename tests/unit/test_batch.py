@@ -9,7 +9,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omniorder.domain.batch import allocate_jointly, lower_bound, stock_prices
+from omniorder.domain.batch import _Model, _relaxed, allocate_jointly, lower_bound, stock_prices
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.model import ServiceLevel
 from omniorder.domain.sourcing import (
@@ -122,6 +122,32 @@ def test_the_joint_allocation_is_the_cheapest_and_the_bound_is_below_it(
     assert math.isclose(total, oracle, rel_tol=1e-6, abs_tol=1e-6)
     assert math.isclose(joint.objective, total, rel_tol=1e-6, abs_tol=1e-6)
     assert lower_bound(problems, stock) <= oracle + 1e-6
+
+
+@settings(max_examples=100, deadline=None)
+@given(stock=stocks, orders=windows, profile=profiles, weight=st.floats(0.5, 4.0))
+def test_the_relaxation_without_the_sites_of_one_line_orders_has_the_same_optimum(
+    stock: dict[str, dict[str, int]],
+    orders: list[tuple[int, dict[str, int]]],
+    profile: SourcingProfile,
+    weight: float,
+) -> None:
+    """The bound and the prices solve the relaxation with one-SKU orders' site choices folded
+    into their unit costs; the optimum is that of the full relaxation."""
+    problems = problems_of(orders, stock, profile)
+    weights = [weight] * len(problems)
+    full = _Model(problems, stock, weights=weights).highs(integer=False, seconds=60, rel_gap=0)
+    full.run()
+    folded, model = _relaxed(problems, stock, 60, weights)
+    for p, ys in zip(problems, model.y, strict=True):
+        limited = p.limit is not None and len(p.sites) > p.limit
+        assert (ys == []) == ((len(p.skus) == 1 and not limited) or not p.sites)
+    assert math.isclose(
+        folded.getInfo().objective_function_value,
+        full.getInfo().objective_function_value,
+        rel_tol=1e-7,
+        abs_tol=1e-7,
+    )
 
 
 def test_scarce_stock_goes_where_it_saves_most() -> None:

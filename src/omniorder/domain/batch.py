@@ -76,13 +76,21 @@ class _Model:
         stock: Mapping[str, Mapping[str, float]],
         prices: Mapping[tuple[str, str], float] | None = None,
         weights: Sequence[float] | None = None,
+        relaxed: bool = False,
     ) -> None:
         self.problems = problems
         prices = prices or {}
         weight = list(weights) if weights is not None else [1.0] * len(problems)
+        # Relaxed, an order of one SKU without a limit on its sites needs no y: the cheapest y
+        # is x / supply, so its x carries the site's fixed cost per unit (half the orders
+        # are one line, so the program loses a good part of its columns and rows).
+        folded = [
+            relaxed and len(p.skus) == 1 and not (p.limit is not None and len(p.sites) > p.limit)
+            for p in problems
+        ]
         costs: list[float] = []
         upper: list[float] = []
-        #: y column of (order, site)
+        #: y column of (order, site); none for folded orders
         self.y: list[list[int]] = []
         #: x columns: (order, site, sku index, column)
         self.x: list[tuple[int, int, int, int]] = []
@@ -90,7 +98,7 @@ class _Model:
         self.b: list[list[int]] = []
         for o, p in enumerate(problems):
             ys = []
-            for s in p.sites:
+            for s in p.sites if not folded[o] else ():
                 ys.append(len(costs))
                 costs.append(s.fixed)
                 upper.append(weight[o])
@@ -102,7 +110,8 @@ class _Model:
                 for j, q in enumerate(s.supply):
                     if q:
                         self.x.append((o, i, j, len(costs)))
-                        costs.append(s.unit + prices.get((s.location.id, p.skus[j]), 0.0))
+                        per_unit = s.unit + (s.fixed / q if folded[o] else 0.0)
+                        costs.append(per_unit + prices.get((s.location.id, p.skus[j]), 0.0))
                         upper.append(float(q) * weight[o])
         for o, p in enumerate(problems):
             bs = []
@@ -138,7 +147,8 @@ class _Model:
             site = p.sites[i]
             most = site.supply[j] * weight[o]
             per_stock.setdefault((site.location.id, p.skus[j]), []).append((col, most))
-            row(-inf, 0.0, [(col, 1.0), (self.y[o][i], -float(site.supply[j]))])
+            if self.y[o]:
+                row(-inf, 0.0, [(col, 1.0), (self.y[o][i], -float(site.supply[j]))])
         for o, p in enumerate(problems):
             for j, d in enumerate(p.demand):
                 cols = per_line.get((o, j), [])
@@ -314,7 +324,7 @@ def _relaxed(
     seconds: float,
     weights: Sequence[float] | None = None,
 ) -> tuple[highspy.Highs, _Model]:
-    model = _Model(problems, stock, weights=weights)
+    model = _Model(problems, stock, weights=weights, relaxed=True)
     h = model.highs(integer=False, seconds=seconds, rel_gap=0.0)
     h.run()
     status = h.modelStatusToString(h.getModelStatus())
