@@ -44,11 +44,11 @@ def bench_http(
     from M clients for T seconds, and print requests/s with latency percentiles next to
     pgbench on the same PostgreSQL."""
     from omniorder.bench import http
+    from omniorder.bench.common import default_output, machine, write_result
+    from omniorder.bench.pgbench import run_pgbench
 
     if endpoint not in http.ENDPOINTS:
         raise typer.BadParameter("'orders', 'promises' or 'availability'", param_hint="--endpoint")
-    from omniorder.bench.common import default_output, machine, write_result
-    from omniorder.bench.pgbench import run_pgbench
 
     console = Console()
     url = database_url or os.environ.get("OMNIORDER_BENCH_DATABASE_URL") or DEFAULT_PG

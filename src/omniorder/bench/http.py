@@ -219,16 +219,22 @@ async def drive(
             while (now := time.monotonic()) < stop_at:
                 n = next(counter)
                 order = pool[n % len(pool)]
+                body: dict[str, Any] | None = None
+                if endpoint == "availability":
+                    path = availability_path(order)
+                elif endpoint == "promises":
+                    path, body = (
+                        "/v1/promises",
+                        {"lines": order["lines"], "ship_to": order.get("ship_to")},
+                    )
+                else:
+                    path, body = "/v1/orders", {**order, "external_id": f"B{run_id}-{n}"}
                 began = time.perf_counter()
                 try:
-                    if endpoint == "availability":
-                        status, _ = await conn.get(availability_path(order))
+                    if body is None:
+                        status, _ = await conn.get(path)
                     else:
-                        if endpoint == "promises":
-                            body = {"lines": order["lines"], "ship_to": order.get("ship_to")}
-                        else:
-                            body = {**order, "external_id": f"B{run_id}-{n}"}
-                        status, _ = await conn.post(f"/v1/{endpoint}", json.dumps(body).encode())
+                        status, _ = await conn.post(path, json.dumps(body).encode())
                 except (OSError, ValueError, asyncio.IncompleteReadError):
                     status = -1
                     await conn.close()
