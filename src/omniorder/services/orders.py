@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -36,6 +36,37 @@ from omniorder.services.inventory import require_known
 
 #: Optimistic rounds (plan on fresh stock, reserve conditionally) before the locked round.
 OPTIMISTIC_ATTEMPTS = 3
+
+#: (location id, SKU, units) to reserve.
+Reservation = tuple[str, str, int]
+Planned = TypeVar("Planned")
+
+
+def reserve_in_rounds(
+    uow: UnitOfWork,
+    skus: Iterable[str],
+    reference: str,
+    plan_round: Callable[[int, bool], tuple[Planned, list[Reservation]]],
+    lost_round: Callable[[int, bool, Planned, Reservation], None] | None = None,
+) -> tuple[int, bool, Planned, list[Reservation]]:
+    """Plan and reserve, all or nothing, until a round wins: ``plan_round(attempt, locked)``
+    plans on fresh stock and says what to reserve under ``reference``. When another request
+    took the units first, ``lost_round`` hears of it and the next round plans again; the last
+    round locks the stock rows of ``skus`` first, so it cannot lose. Returns the winning
+    round's number, whether it was locked, its plan and its reservations."""
+    wanted = list(skus)
+    for attempt in range(1, OPTIMISTIC_ATTEMPTS + 2):
+        locked = attempt > OPTIMISTIC_ATTEMPTS
+        if locked:
+            uow.stock.lock_skus(wanted)
+        planned, reservations = plan_round(attempt, locked)
+        lost = uow.stock.reserve_all(reservations, reference)
+        if lost is None:
+            return attempt, locked, planned, reservations
+        metrics.RESERVATION_CONFLICTS.inc()
+        if lost_round is not None:
+            lost_round(attempt, locked, planned, lost)
+    raise AssertionError("the locked round cannot lose a race")  # pragma: no cover
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,10 +365,10 @@ def allocate(
         placed_at=utcnow(),
     )
     attempts: list[dict[str, Any]] = []
-    for attempt in range(1, OPTIMISTIC_ATTEMPTS + 2):
-        locked = attempt > OPTIMISTIC_ATTEMPTS
-        if locked:
-            uow.stock.lock_skus(demand)
+
+    def plan_round(
+        attempt: int, locked: bool
+    ) -> tuple[tuple[sourcing.SourcingResult, list[sourcing.Candidate]], list[Reservation]]:
         candidates = candidates_for(uow, demand, order.pickup_location_id)
         result = sourcing.plan(request, candidates, profile)
         metrics.SOURCING_SECONDS.labels(result.trace["method"]["name"]).observe(
@@ -346,33 +377,41 @@ def allocate(
         reservations = [
             (a.location_id, sku, qty) for a in result.plan.allocations for sku, qty in a.lines
         ]
-        lost = uow.stock.reserve_all(reservations, order.id)
-        if lost is not None:
-            metrics.RESERVATION_CONFLICTS.inc()
-            attempts.append(
-                {
-                    "attempt": attempt,
-                    "locked": locked,
-                    "planned": result.plan.as_dict()["fulfillments"],
-                    "cost": round(result.plan.cost.total, 6),
-                    "lost_race": _lost_race(*lost),
-                }
-            )
-            continue
-        for ln, (allocated, backordered) in zip(order.lines, before, strict=True):
-            ln.allocated, ln.backordered = allocated, backordered
-        where = {c.location.id: c.location for c in candidates}
-        fulfillments = _fulfillments(order, result.plan, where, policy)
-        done = {
-            "attempt": attempt,
-            "locked": locked,
-            "reserved": len(reservations),
-            "cost": round(result.plan.cost.total, 6),
-        }
-        trace = {**result.trace, "cause": cause, "attempts": [*attempts, done]}
-        persist(fulfillments, trace)
-        return fulfillments, trace
-    raise AssertionError("the locked round cannot lose a race")  # pragma: no cover
+        return (result, candidates), reservations
+
+    def lost_round(
+        attempt: int,
+        locked: bool,
+        planned: tuple[sourcing.SourcingResult, list[sourcing.Candidate]],
+        lost: Reservation,
+    ) -> None:
+        result = planned[0]
+        attempts.append(
+            {
+                "attempt": attempt,
+                "locked": locked,
+                "planned": result.plan.as_dict()["fulfillments"],
+                "cost": round(result.plan.cost.total, 6),
+                "lost_race": _lost_race(*lost),
+            }
+        )
+
+    attempt, locked, (result, candidates), reservations = reserve_in_rounds(
+        uow, demand, order.id, plan_round, lost_round
+    )
+    for ln, (allocated, backordered) in zip(order.lines, before, strict=True):
+        ln.allocated, ln.backordered = allocated, backordered
+    where = {c.location.id: c.location for c in candidates}
+    fulfillments = _fulfillments(order, result.plan, where, policy)
+    done = {
+        "attempt": attempt,
+        "locked": locked,
+        "reserved": len(reservations),
+        "cost": round(result.plan.cost.total, 6),
+    }
+    trace = {**result.trace, "cause": cause, "attempts": [*attempts, done]}
+    persist(fulfillments, trace)
+    return fulfillments, trace
 
 
 def _fulfillments(

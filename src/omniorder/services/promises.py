@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from omniorder import metrics
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc, utcnow
 from omniorder.db.uow import UnitOfWork
@@ -28,7 +27,7 @@ from omniorder.domain.ids import new_id
 from omniorder.domain.model import Location, ServiceLevel
 from omniorder.services.catalog import get_profile
 from omniorder.services.inventory import require_known
-from omniorder.services.orders import OPTIMISTIC_ATTEMPTS
+from omniorder.services.orders import Reservation, reserve_in_rounds
 
 PICKUP_OPTIONS = 3
 MAX_HOLD_SECONDS = 900
@@ -177,24 +176,25 @@ def promise(
     if not hold_seconds:
         return answer
     promise_id = new_id("prm")
-    # As an order's allocation: when another request takes the units first, the options are
-    # worked out again on fresh stock; the last round locks the SKUs' rows and cannot lose.
-    for attempt in range(1, OPTIMISTIC_ATTEMPTS + 2):
-        if attempt > 1:
-            if attempt > OPTIMISTIC_ATTEMPTS:
-                uow.stock.lock_skus(s for s, _ in lines)
-            options = options_for(uow, lines, ship_to, levels, profile, now)
-        chosen = _option_to_hold(options, hold_option)
+    first = options
+
+    def hold_round(
+        attempt: int, locked: bool
+    ) -> tuple[tuple[list[Option], Option], list[Reservation]]:
+        # As an order's allocation: when another request takes the units first, the options
+        # are worked out again on fresh stock; the last round locks the SKUs' rows.
+        fresh = first if attempt == 1 else options_for(uow, lines, ship_to, levels, profile, now)
+        chosen = _option_to_hold(fresh, hold_option)
         reservations = [
             (f["location_id"], ln["sku"], ln["quantity"])
             for f in chosen.fulfillments
             for ln in f["lines"]
         ]
-        if uow.stock.reserve_all(reservations, promise_id) is None:
-            break
-        metrics.RESERVATION_CONFLICTS.inc()
-    else:  # pragma: no cover
-        raise AssertionError("the locked round cannot lose a race")
+        return (fresh, chosen), reservations
+
+    _, _, (options, chosen), _ = reserve_in_rounds(
+        uow, (s for s, _ in lines), promise_id, hold_round
+    )
     answer["options"] = [o.as_dict() for o in options]
     expires = now + timedelta(seconds=hold_seconds)
     uow.conn.execute(
