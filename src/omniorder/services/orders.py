@@ -46,11 +46,11 @@ def reserve_in_rounds(
     uow: UnitOfWork,
     skus: Iterable[str],
     reference: str,
-    plan_round: Callable[[int, bool], tuple[Planned, list[Reservation]]],
+    plan_round: Callable[[int], tuple[Planned, list[Reservation]]],
     lost_round: Callable[[int, bool, Planned, Reservation], None] | None = None,
 ) -> tuple[int, bool, Planned, list[Reservation]]:
-    """Plan and reserve, all or nothing, until a round wins: ``plan_round(attempt, locked)``
-    plans on fresh stock and says what to reserve under ``reference``. When another request
+    """Plan and reserve, all or nothing, until a round wins: ``plan_round(attempt)`` plans
+    on fresh stock and says what to reserve under ``reference``. When another request
     took the units first, ``lost_round`` hears of it and the next round plans again; the last
     round locks the stock rows of ``skus`` first, so it cannot lose. Returns the winning
     round's number, whether it was locked, its plan and its reservations."""
@@ -59,7 +59,7 @@ def reserve_in_rounds(
         locked = attempt > OPTIMISTIC_ATTEMPTS
         if locked:
             uow.stock.lock_skus(wanted)
-        planned, reservations = plan_round(attempt, locked)
+        planned, reservations = plan_round(attempt)
         lost = uow.stock.reserve_all(reservations, reference)
         if lost is None:
             return attempt, locked, planned, reservations
@@ -367,7 +367,7 @@ def allocate(
     attempts: list[dict[str, Any]] = []
 
     def plan_round(
-        attempt: int, locked: bool
+        attempt: int,
     ) -> tuple[tuple[sourcing.SourcingResult, list[sourcing.Candidate]], list[Reservation]]:
         candidates = candidates_for(uow, demand, order.pickup_location_id)
         result = sourcing.plan(request, candidates, profile)

@@ -178,9 +178,7 @@ def promise(
     promise_id = new_id("prm")
     first = options
 
-    def hold_round(
-        attempt: int, locked: bool
-    ) -> tuple[tuple[list[Option], Option], list[Reservation]]:
+    def hold_round(attempt: int) -> tuple[tuple[list[Option], Option], list[Reservation]]:
         # As an order's allocation: when another request takes the units first, the options
         # are worked out again on fresh stock; the last round locks the SKUs' rows.
         fresh = first if attempt == 1 else options_for(uow, lines, ship_to, levels, profile, now)
