@@ -143,6 +143,13 @@ def simulate(
             help="batch: price scarce stock by what the orders forecast to come would save with it."
         ),
     ] = True,
+    rationing: Annotated[
+        bool,
+        typer.Option(
+            help="batch: ship the SKUs the network is far short of only in the share the "
+            "re-solved relaxation of each window and the forecast ships."
+        ),
+    ] = True,
     bound: Annotated[
         bool, typer.Option(help="Compute the LP lower bound of the whole run's cost.")
     ] = True,
@@ -221,7 +228,11 @@ def simulate(
         console.print("[red]error:[/red] there are no orders to simulate")
         raise typer.Exit(2)
     options = BatchOptions(
-        orders=window, minutes=window_minutes or None, seconds=batch_seconds, prices=stock_prices
+        orders=window,
+        minutes=window_minutes or None,
+        seconds=batch_seconds,
+        prices=stock_prices,
+        rationing=rationing,
     )
     with _progress() as progress:
         task = progress.add_task("simulating", total=len(stream) * len(names))
@@ -259,7 +270,9 @@ def simulate(
             f"HiGHS {b['solver_seconds']:.1f} s, worst proven gap {b['worst_gap']:.2%}"
             + (
                 f"; stock prices computed {b['price_refreshes']} times "
-                f"({b['pricing_seconds']:.1f} s), used in {b['windows_priced']} windows"
+                f"({b['pricing_seconds']:.1f} s), used in {b['windows_priced']} windows; "
+                f"{b['lines_withheld']} lines of SKUs far short withheld "
+                f"(rationing {b['rationing_seconds']:.1f} s)"
                 if b["stock_prices"]
                 else "; no stock prices"
             )

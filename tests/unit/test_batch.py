@@ -9,7 +9,15 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omniorder.domain.batch import _Model, _relaxed, allocate_jointly, lower_bound, stock_prices
+from omniorder.domain.batch import (
+    _Model,
+    _relaxed,
+    allocate_jointly,
+    lower_bound,
+    shipped_shares,
+    stock_prices,
+    withheld,
+)
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.model import ServiceLevel
 from omniorder.domain.sourcing import (
@@ -199,6 +207,37 @@ def test_priced_stock_is_left_for_later_only_when_the_price_outweighs_the_saving
     assert taken.takings == [{"NEWARK": {"A": 1}}]
     assert left.takings == [{}]
     assert math.isclose(taken.objective, site.fixed + site.unit + saving - 1.0)
+
+
+def test_the_relaxation_ships_a_short_sku_to_the_orders_that_save_most_with_it() -> None:
+    """NEWARK holds 2 units of A. The window's order wants A alone; the forecast stands for
+    3 orders of A with B, which ship B from NEWARK anyway and so save more with each unit of
+    A: the relaxation gives them both units and ships none of the window's A. With 4 units,
+    one is left after the forecast and the window's order ships it whole; B always ships."""
+    profile = SourcingProfile()
+    stock = {"NEWARK": {"A": 2, "B": 10}}
+    single, pair = problems_of([(0, {"A": 1}), (0, {"A": 1, "B": 1})], stock, profile)
+    shares = shipped_shares([single, pair], [1.0, 3.0], stock, first=2)
+    assert shares is not None
+    (single_a,), (pair_a, pair_b) = shares
+    assert single_a == 0.0 and math.isclose(pair_a, 2 / 3) and pair_b == 1.0
+    more = {"NEWARK": {"A": 4, "B": 10}}
+    single, pair = problems_of([(0, {"A": 1}), (0, {"A": 1, "B": 1})], more, profile)
+    assert shipped_shares([single, pair], [1.0, 3.0], more, first=1) == [(1.0,)]
+
+
+def test_a_withheld_line_is_backordered_and_the_rest_ships() -> None:
+    profile = SourcingProfile()
+    stock = {"NEWARK": {"A": 5, "B": 5}, "DALLAS": {"A": 5}}
+    (problem,) = problems_of([(0, {"A": 1, "B": 1})], stock, profile)
+    assert problem.skus == ("A", "B")
+    without_a = withheld(problem, (False, True))
+    assert [s.location.id for s in without_a.sites] == ["NEWARK"]
+    joint = allocate_jointly([without_a], stock)
+    assert joint.takings == [{"NEWARK": {"B": 1}}]
+    chosen = plan_from(problem, joint.takings[0], profile)
+    assert chosen.backordered == (("A", 1),)
+    assert withheld(problem, (False, False)).sites == ()
 
 
 def test_a_window_with_nothing_in_stock_is_solved_exactly() -> None:

@@ -91,6 +91,13 @@ def test_the_simulate_command_prints_and_writes_a_report(tmp_path: Path) -> None
         assert kpis["cost"]["total"] >= bound - 1e-6
         assert 0 <= kpis["on_time_rate"] <= 1 and kpis["co2_kg"] > 0
     assert "optimal" in result.output
+    assert report["batch"]["rationing"] is True and "withheld" in result.output
+    plain = tmp_path / "plain.json"
+    args = [*args[:-2], "--strategy", "batch", "--no-rationing", "--output", str(plain)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    unrationed = json.loads(plain.read_text())["batch"]
+    assert unrationed["rationing"] is False and unrationed["lines_withheld"] == 0
     bad = CliRunner().invoke(app, ["simulate", "--orders", "5", "--strategy", "magic"])
     assert bad.exit_code == 2
 
@@ -267,3 +274,55 @@ def test_stock_prices_leave_a_scarce_unit_to_orders_that_ship_anyway(monkeypatch
     assert unpriced["fulfillments_per_order"] > priced["fulfillments_per_order"]
     assert priced["cost"]["total"] < unpriced["cost"]["total"]
     assert abs(priced["fill_rate"] - unpriced["fill_rate"]) < 0.05
+
+
+def test_a_sku_far_short_is_rationed_over_the_run(monkeypatch: Any) -> None:
+    """NEWARK holds 150 units of A for 1,000 orders that want one each: half want A alone,
+    half A with plentiful B. Prices alone ship A to every order with B that comes until A
+    runs out early in the run. Rationed, each window ships A only in the share the
+    relaxation of the window and the forecast ships, so A still reaches orders at the end
+    of the run, the units go to orders with B all the same, and the run costs no more."""
+    monkeypatch.setattr(StockPricing, "AFTER", 60)
+    monkeypatch.setattr(StockPricing, "EVERY", 60)
+    newark = loc("NEWARK")
+    orders = [
+        DemoOrder(
+            "web",
+            f"o{i}",
+            (("A", 1),) if i % 2 else (("A", 1), ("B", 1)),
+            (40.0, -75.0),
+            "standard",
+            None,
+        )
+        for i in range(1000)
+    ]
+    net = SimNetwork("US", (newark,), {"NEWARK": {"A": 150, "B": 5000}}, {})
+
+    def run(rationing: bool) -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        options = BatchOptions(orders=20, minutes=None, rationing=rationing)
+        result = simulate(net, orders, ["batch"], batch=options, keep_plans=True)
+        plans = result.plans["batch"]
+        # units of A shipped per quarter of the run, and to orders without B
+        quarters = [0] * 4
+        for n, p in enumerate(plans):
+            quarters[4 * n // len(plans)] += sum(
+                q for a in p.allocations for s, q in a.lines if s == "A"
+            )
+        alone = sum(
+            q
+            for n, p in enumerate(plans)
+            if n % 2
+            for a in p.allocations
+            for s, q in a.lines
+            if s == "A"
+        )
+        assert result.batch is not None
+        return result.kpis["batch"], [*quarters, alone], result.batch
+
+    rationed, (*r_quarters, r_alone), r_info = run(True)
+    priced, (*p_quarters, p_alone), p_info = run(False)
+    assert p_info["lines_withheld"] == 0 and r_info["lines_withheld"] > 0
+    assert p_quarters[3] == 0 and r_quarters[3] > 0
+    assert sum(r_quarters) == sum(p_quarters) == 150
+    assert r_alone <= p_alone
+    assert rationed["cost"]["total"] <= priced["cost"]["total"] + 1e-6

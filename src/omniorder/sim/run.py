@@ -19,6 +19,7 @@ advance, all stock shared) tells how far each strategy is from any possible allo
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from omniorder.demo.network import DemoOrder
-from omniorder.domain.batch import allocate_jointly, lower_bound, stock_prices
+from omniorder.domain.batch import (
+    allocate_jointly,
+    lower_bound,
+    shipped_shares,
+    stock_prices,
+    withheld,
+)
 from omniorder.domain.delivery import estimate_delivery_date
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.model import Location, LocationType, ServiceLevel
@@ -70,6 +77,9 @@ class BatchOptions:
     #: Price scarce stock by what the orders still to come would save with it (see
     #: :class:`StockPricing`); False allocates each window on its own costs alone.
     prices: bool = True
+    #: With prices: ship the lines of SKUs the network is far short of only in the share that
+    #: the relaxation of the window and the forecast ships (see :class:`StockPricing`).
+    rationing: bool = True
 
 
 @dataclass(slots=True)
@@ -306,12 +316,24 @@ class StockPricing:
     a noisy forecast, so its prices are shrunk by ``n / (n + CONFIDENCE)`` (n: orders seen
     with it): pricing a unit that no later order needs costs a backorder, far more than a
     right price saves. The window's program then adds each unit's price to its cost, so it
-    leaves a scarce unit for later unless using it now saves more."""
+    leaves a scarce unit for later unless using it now saves more.
+
+    Prices alone fail where the network is far short of a SKU: whole classes of orders then
+    save about as much as the price, and a window ships every such order that comes while
+    the price holds, so the stock goes to the first orders of the run rather than to the
+    best. For a SKU whose forecast demand for the rest of the run is more than ``SHORT``
+    times what the network still holds, each window therefore solves the relaxation of its
+    own orders together with the forecast, and a line of that SKU ships only with the share
+    of it that relaxation ships (an order draws one number in [0, 1) from its id and keeps
+    the lines whose share reaches it; the rest are backordered): the re-solving control of
+    Jasin and Kumar (2012). Below that ratio a forecast of a few orders per position is too
+    noisy to withhold stock on, and prices decide alone."""
 
     AFTER = 200
     EVERY = 125
     HISTORY = 2000
     CONFIDENCE = 20.0
+    SHORT = 2.0
 
     def __init__(self, net: SimNetwork, profile: SourcingProfile, total: int) -> None:
         self.net = net
@@ -323,6 +345,11 @@ class StockPricing:
         self.refreshed_at: int | None = None
         self.refreshes = 0
         self.seconds = 0.0
+        #: The forecast of the last refresh: the history's problems and units per SKU.
+        self.forecast: list[Problem] = []
+        self.forecast_units: dict[str, int] = {}
+        self.withheld_lines = 0
+        self.rationing_seconds = 0.0
 
     def for_window(
         self, window: Sequence[DemoOrder], stock: dict[str, dict[str, int]]
@@ -339,6 +366,11 @@ class StockPricing:
                 prepare(request_of(o), _candidates(self.net.locations, stock, o), self.profile)[0]
                 for o in history
             ]
+            self.forecast = problems
+            self.forecast_units = {}
+            for o in history:
+                for sku, q in o.lines:
+                    self.forecast_units[sku] = self.forecast_units.get(sku, 0) + q
             shadow = stock_prices(problems, [weight] * len(problems), stock)
             self.prices = {}
             for (loc_id, sku), price in shadow.items():
@@ -348,6 +380,55 @@ class StockPricing:
             self.refreshes += 1
             self.seconds += time.perf_counter() - started
         return self.prices
+
+    def shipping(
+        self,
+        window: Sequence[DemoOrder],
+        problems: Sequence[Problem],
+        stock: dict[str, dict[str, int]],
+    ) -> list[tuple[bool, ...]]:
+        """Per order of the window and line of its problem: whether the line may ship (False
+        for the lines of SKUs the network is far short of that the re-solved relaxation
+        does not ship for this order)."""
+        everything = [(True,) * len(p.skus) for p in problems]
+        remaining = self.total - len(self.seen) - len(window)
+        if remaining <= 0 or not self.forecast:
+            return everything
+        started = time.perf_counter()
+        weight = remaining / len(self.forecast)
+        wanted = {p.skus[j] for p in problems for j in range(len(p.skus))}
+        held: dict[str, int] = {}
+        for units in stock.values():
+            for sku, q in units.items():
+                if sku in wanted:
+                    held[sku] = held.get(sku, 0) + q
+        short = {
+            sku
+            for sku in wanted
+            if self.forecast_units.get(sku, 0) * weight > self.SHORT * held.get(sku, 0)
+            and held.get(sku, 0) > 0
+        }
+        if not short:
+            return everything
+        shares = shipped_shares(
+            [*problems, *self.forecast],
+            [1.0] * len(problems) + [weight] * len(self.forecast),
+            stock,
+            first=len(problems),
+        )
+        self.rationing_seconds += time.perf_counter() - started
+        if shares is None:
+            return everything
+        out = []
+        for order, problem, share in zip(window, problems, shares, strict=True):
+            draw = random.Random(f"ration:{order.external_id}").random()
+            ships = tuple(
+                sku not in short or draw <= s + 1e-9
+                for sku, s in zip(problem.skus, share, strict=True)
+            )
+            self.withheld_lines += ships.count(False)
+            out.append(ships)
+        return out
 
     def saw(self, window: Sequence[DemoOrder]) -> None:
         self.seen.extend(window)
@@ -392,7 +473,21 @@ def _run_batch(
                 for sku, q in a.lines:
                     trial[a.location_id][sku] -= q
             start.append(taking)
-        joint = allocate_jointly(problems, stock, start, seconds=options.seconds, prices=prices)
+        program = problems
+        if pricing is not None and options.rationing:
+            shipping = pricing.shipping(window, problems, stock)
+            program = [
+                p if all(ships) else withheld(p, ships)
+                for p, ships in zip(problems, shipping, strict=True)
+            ]
+            start = [
+                {
+                    loc: {sku: q for sku, q in lines.items() if ships[p.skus.index(sku)]}
+                    for loc, lines in taking.items()
+                }
+                for p, ships, taking in zip(problems, shipping, start, strict=True)
+            ]
+        joint = allocate_jointly(program, stock, start, seconds=options.seconds, prices=prices)
         tally.seconds += time.perf_counter() - started
         solver += joint.seconds
         worst_gap = max(worst_gap, joint.gap)
@@ -414,6 +509,9 @@ def _run_batch(
         "windows_priced": priced,
         "price_refreshes": 0 if pricing is None else pricing.refreshes,
         "pricing_seconds": 0.0 if pricing is None else round(pricing.seconds, 3),
+        "rationing": options.prices and options.rationing,
+        "lines_withheld": 0 if pricing is None else pricing.withheld_lines,
+        "rationing_seconds": 0.0 if pricing is None else round(pricing.rationing_seconds, 3),
     }
 
 
