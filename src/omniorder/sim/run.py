@@ -332,7 +332,7 @@ class StockPricing:
     AFTER = 200
     EVERY = 125
     HISTORY = 2000
-    CONFIDENCE = 20.0
+    CONFIDENCE = 10.0
     SHORT = 2.0
 
     def __init__(self, net: SimNetwork, profile: SourcingProfile, total: int) -> None:
