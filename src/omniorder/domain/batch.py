@@ -356,6 +356,7 @@ def withheld(problem: Problem, ships: Sequence[bool]) -> Problem:
     for s in problem.sites:
         supply = tuple(q if ok else 0 for q, ok in zip(s.supply, ships, strict=True))
         if any(supply):
+            # a Site derives its bounds from its supply, so it is built anew
             sites.append(
                 Site(
                     s.location, s.distance_km, supply, s.fixed, s.unit, s.delivery_date, s.late_days

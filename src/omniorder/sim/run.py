@@ -326,8 +326,8 @@ class StockPricing:
     own orders together with the forecast, and a line of that SKU ships only with the share
     of it that relaxation ships (an order draws one number in [0, 1) from its id and keeps
     the lines whose share reaches it; the rest are backordered): the re-solving control of
-    Jasin and Kumar (2012). Below that ratio a forecast of a few orders per position is too
-    noisy to withhold stock on, and prices decide alone."""
+    Jasin and Kumar (2012). Below that ratio prices decide alone: rationing SKUs less short
+    was measured to cost more than it saved (docs/simulation.md)."""
 
     AFTER = 200
     EVERY = 125
