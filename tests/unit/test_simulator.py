@@ -245,15 +245,12 @@ def test_bad_csv_input_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "orders.csv:4: quantity" in " ".join(result.output.split())
 
 
-def test_stock_prices_leave_a_scarce_unit_to_orders_that_ship_anyway(monkeypatch: Any) -> None:
-    """One warehouse holds A for half of the orders that want it. Half the orders are A
-    alone, half A with plentiful B. First come, first served spends A on whoever comes and
-    then ships B alone to the rest; priced by the forecast, A goes to orders that ship B
-    from there anyway, so the run sends fewer parcels for about as many units."""
+def a_alone_or_with_b(count: int, monkeypatch: Any) -> list[DemoOrder]:
+    """``count`` orders to one ship-to near NEWARK, odd ones for A alone, even ones for A and
+    B; stock prices from the 60th order on, refreshed every 60 orders."""
     monkeypatch.setattr(StockPricing, "AFTER", 60)
     monkeypatch.setattr(StockPricing, "EVERY", 60)
-    newark = loc("NEWARK")
-    orders = [
+    return [
         DemoOrder(
             "web",
             f"o{i}",
@@ -262,9 +259,17 @@ def test_stock_prices_leave_a_scarce_unit_to_orders_that_ship_anyway(monkeypatch
             "standard",
             None,
         )
-        for i in range(400)
+        for i in range(count)
     ]
-    net = SimNetwork("US", (newark,), {"NEWARK": {"A": 200, "B": 1000}}, {})
+
+
+def test_stock_prices_leave_a_scarce_unit_to_orders_that_ship_anyway(monkeypatch: Any) -> None:
+    """One warehouse holds A for half of the orders that want it. Half the orders are A
+    alone, half A with plentiful B. First come, first served spends A on whoever comes and
+    then ships B alone to the rest; priced by the forecast, A goes to orders that ship B
+    from there anyway, so the run sends fewer parcels for about as many units."""
+    orders = a_alone_or_with_b(400, monkeypatch)
+    net = SimNetwork("US", (loc("NEWARK"),), {"NEWARK": {"A": 200, "B": 1000}}, {})
     options = BatchOptions(orders=20, minutes=None)
     priced = simulate(net, orders, ["batch"], batch=options).kpis["batch"]
     plain = simulate(
@@ -282,21 +287,8 @@ def test_a_sku_far_short_is_rationed_over_the_run(monkeypatch: Any) -> None:
     runs out early in the run. Rationed, each window ships A only in the share the
     relaxation of the window and the forecast ships, so A still reaches orders at the end
     of the run, the units go to orders with B all the same, and the run costs no more."""
-    monkeypatch.setattr(StockPricing, "AFTER", 60)
-    monkeypatch.setattr(StockPricing, "EVERY", 60)
-    newark = loc("NEWARK")
-    orders = [
-        DemoOrder(
-            "web",
-            f"o{i}",
-            (("A", 1),) if i % 2 else (("A", 1), ("B", 1)),
-            (40.0, -75.0),
-            "standard",
-            None,
-        )
-        for i in range(1000)
-    ]
-    net = SimNetwork("US", (newark,), {"NEWARK": {"A": 150, "B": 5000}}, {})
+    orders = a_alone_or_with_b(1000, monkeypatch)
+    net = SimNetwork("US", (loc("NEWARK"),), {"NEWARK": {"A": 150, "B": 5000}}, {})
 
     def run(rationing: bool) -> tuple[dict[str, Any], list[int], dict[str, Any]]:
         options = BatchOptions(orders=20, minutes=None, rationing=rationing)
