@@ -23,7 +23,7 @@ from omniorder.demo.network import DemoOrder, draw_orders
 from omniorder.domain.delivery import estimate_delivery_date
 from omniorder.domain.geo import GeoPoint, haversine_km
 from omniorder.domain.model import Location, LocationType, ServiceLevel
-from omniorder.sim.network import SimNetwork
+from omniorder.sim.network import SimNetwork, units_per_sku
 
 #: Relative demand per weekday, Monday first (a common web-shop shape).
 WEEKDAY_WEIGHTS = (1.15, 1.05, 1.0, 1.0, 0.95, 0.8, 0.95)
@@ -109,10 +109,7 @@ def generate(net: SimNetwork, count: int, seed: int, pickup_share: float = 0.1) 
     baskets and ship-to points as the demo generator draws them, pickups at the store
     nearest to the customer."""
     rng = random.Random(seed)
-    held: dict[str, int] = {}
-    for units in net.stock.values():
-        for sku, q in units.items():
-            held[sku] = held.get(sku, 0) + q
+    held = units_per_sku(net.stock)
     skus = sorted(held)
     if not skus:
         raise ValueError("the network holds no stock to draw demand from")

@@ -36,3 +36,12 @@ class SimNetwork:
         for loc_id, held in self.stock.items():
             out.setdefault(loc_id, {}).update({k: v for k, v in held.items() if v > 0})
         return out
+
+
+def units_per_sku(stock: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+    """The units of each SKU that all locations of ``stock`` hold together."""
+    held: dict[str, int] = {}
+    for units in stock.values():
+        for sku, q in units.items():
+            held[sku] = held.get(sku, 0) + q
+    return held

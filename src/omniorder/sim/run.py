@@ -49,7 +49,7 @@ from omniorder.domain.sourcing import (
     prepare,
 )
 from omniorder.domain.strategies import STRATEGIES, Strategy
-from omniorder.sim.network import SimNetwork
+from omniorder.sim.network import SimNetwork, units_per_sku
 from omniorder.sim.sources import Routed
 
 TERMS = ("shipments", "handling", "units", "distance", "backorder", "lateness")
@@ -396,12 +396,8 @@ class StockPricing:
             return everything
         started = time.perf_counter()
         weight = remaining / len(self.forecast)
-        wanted = {p.skus[j] for p in problems for j in range(len(p.skus))}
-        held: dict[str, int] = {}
-        for units in stock.values():
-            for sku, q in units.items():
-                if sku in wanted:
-                    held[sku] = held.get(sku, 0) + q
+        wanted = {sku for p in problems for sku in p.skus}
+        held = units_per_sku(stock)
         short = {
             sku
             for sku in wanted
