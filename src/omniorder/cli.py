@@ -150,6 +150,13 @@ def simulate(
             "re-solved relaxation of each window and the forecast ships."
         ),
     ] = True,
+    pickup_protection: Annotated[
+        bool,
+        typer.Option(
+            help="batch: orders that ship pay for a store's last units what the store's "
+            "pickups still to come would lose without them."
+        ),
+    ] = True,
     bound: Annotated[
         bool, typer.Option(help="Compute the LP lower bound of the whole run's cost.")
     ] = True,
@@ -233,6 +240,7 @@ def simulate(
         seconds=batch_seconds,
         prices=stock_prices,
         rationing=rationing,
+        pickup_protection=pickup_protection,
     )
     with _progress() as progress:
         task = progress.add_task("simulating", total=len(stream) * len(names))
@@ -272,7 +280,8 @@ def simulate(
                 f"; stock prices computed {b['price_refreshes']} times "
                 f"({b['pricing_seconds']:.1f} s), used in {b['windows_priced']} windows; "
                 f"{b['lines_withheld']} lines of SKUs far short withheld "
-                f"(rationing {b['rationing_seconds']:.1f} s)"
+                f"(rationing {b['rationing_seconds']:.1f} s); "
+                f"store stock protected for pickups in {b['windows_protected']} windows"
                 if b["stock_prices"]
                 else "; no stock prices"
             )

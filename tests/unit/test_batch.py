@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from omniorder.domain.batch import (
+    Protection,
     _Model,
     _relaxed,
     allocate_jointly,
@@ -207,6 +208,28 @@ def test_priced_stock_is_left_for_later_only_when_the_price_outweighs_the_saving
     assert taken.takings == [{"NEWARK": {"A": 1}}]
     assert left.takings == [{}]
     assert math.isclose(taken.objective, site.fixed + site.unit + saving - 1.0)
+
+
+def test_protected_stock_costs_the_orders_that_pay_by_the_unit_taken() -> None:
+    """NEWARK holds 3 units of A, protected at 0, 0.01 and 5 for the 1st, 2nd and 3rd unit;
+    PHILLY is a few cents dearer per unit. Three orders that pay take two units from NEWARK
+    and ship the third from PHILLY; if the third does not pay, it takes NEWARK's last unit.
+    Started from all three at PHILLY, the program pays the tiers in order all the same."""
+    profile = SourcingProfile()
+    stock = {"NEWARK": {"A": 3}, "PHILLY": {"A": 5}}
+    problems = problems_of([(0, {"A": 1})] * 3, stock, profile)
+    by_id = {s.location.id: s for s in problems[0].sites}
+    assert 0.01 < by_id["PHILLY"].unit - by_id["NEWARK"].unit < 5
+    tiers = {("NEWARK", "A"): [0.0, 0.01, 5.0]}
+    paying = allocate_jointly(problems, stock, protection=Protection(tiers, [True] * 3))
+    assert sorted(map(str, paying.takings)) == sorted(
+        map(str, [{"NEWARK": {"A": 1}}] * 2 + [{"PHILLY": {"A": 1}}])
+    )
+    free = allocate_jointly(problems, stock, protection=Protection(tiers, [True, True, False]))
+    assert free.takings == [{"NEWARK": {"A": 1}}] * 3
+    start = [{"PHILLY": {"A": 1}}] * 3
+    warm = allocate_jointly(problems, stock, start, protection=Protection(tiers, [True] * 3))
+    assert math.isclose(warm.objective, paying.objective) and warm.status == "Optimal"
 
 
 def test_the_relaxation_ships_a_short_sku_to_the_orders_that_save_most_with_it() -> None:

@@ -49,6 +49,16 @@ Taking = dict[str, dict[str, int]]
 
 
 @dataclass(frozen=True, slots=True)
+class Protection:
+    """Stock kept back for some orders: the orders that ``pays`` pay for the 1st, 2nd, ...
+    unit they take together from a (location id, SKU) what ``tiers`` says (non-decreasing,
+    so the program takes the cheap units first); the others take them at no extra cost."""
+
+    tiers: Mapping[tuple[str, str], Sequence[float]]
+    pays: Sequence[bool]
+
+
+@dataclass(frozen=True, slots=True)
 class JointResult:
     #: Per order, in the given order: what it takes from each location.
     takings: list[Taking]
@@ -77,6 +87,7 @@ class _Model:
         prices: Mapping[tuple[str, str], float] | None = None,
         weights: Sequence[float] | None = None,
         relaxed: bool = False,
+        protection: Protection | None = None,
     ) -> None:
         self.problems = problems
         prices = prices or {}
@@ -120,6 +131,19 @@ class _Model:
                 costs.append(p.penalty)
                 upper.append(float(d) * weight[o])
             self.b.append(bs)
+        #: per protected (location, SKU): the x columns that pay for it and the tier columns
+        #: (cost, most units) that cover them
+        self.tiers: dict[tuple[str, str], tuple[list[int], list[tuple[int, float]]]] = {}
+        if protection is not None:
+            for o, i, j, col in self.x:
+                key = (problems[o].sites[i].location.id, problems[o].skus[j])
+                if protection.pays[o] and key in protection.tiers:
+                    self.tiers.setdefault(key, ([], []))[0].append(col)
+            for key, (_, cover) in self.tiers.items():
+                for price, units in _steps(protection.tiers[key]):
+                    cover.append((len(costs), units))
+                    costs.append(price)
+                    upper.append(units)
         self.costs = np.array(costs, dtype=np.float64)
         self.upper = np.array(upper, dtype=np.float64)
 
@@ -164,6 +188,8 @@ class _Model:
             if sum(q for _, q in takers) > have + 1e-9:
                 self.stock_rows.append((loc_id, sku))
                 row(-inf, float(have), [(c, 1.0) for c, _ in takers])
+        for paying, cover in self.tiers.values():
+            row(-inf, 0.0, [(c, 1.0) for c in paying] + [(c, -1.0) for c, _ in cover])
         self.rows = (lo, hi, starts, index, value)
 
     def highs(self, integer: bool, seconds: float, rel_gap: float) -> highspy.Highs:
@@ -214,6 +240,11 @@ class _Model:
             for j, d in enumerate(p.demand):
                 got = sum(q.get(p.skus[j], 0) for q in takings[o].values())
                 values[self.b[o][j]] = d - got
+        for paying, cover in self.tiers.values():
+            taken = sum(values[c] for c in paying)
+            for c, units in cover:
+                values[c] = min(units, taken)
+                taken -= values[c]
         return values
 
     def takings(self, values: Sequence[float]) -> list[Taking]:
@@ -236,13 +267,15 @@ def allocate_jointly(
     seconds: float = 30.0,
     rel_gap: float = 1e-6,
     prices: Mapping[tuple[str, str], float] | None = None,
+    protection: Protection | None = None,
 ) -> JointResult:
     """The least-cost joint allocation of ``problems`` (each built over ``stock``), starting
     from the feasible allocation ``start`` if given (never answers anything dearer). With
     ``prices``, each unit taken from a (location id, SKU) costs its price on top: what the
-    stock is worth to orders still to come (the objective then includes the prices)."""
+    stock is worth to orders still to come (the objective then includes the prices), and
+    with ``protection`` the orders it names pay its tiers for what they take."""
     started = time.perf_counter()
-    model = _Model(problems, stock, prices)
+    model = _Model(problems, stock, prices, protection=protection)
     h = model.highs(integer=True, seconds=seconds, rel_gap=rel_gap)
     if start is not None:
         sol = highspy.HighsSolution()
@@ -271,6 +304,17 @@ def allocate_jointly(
     return JointResult(
         model.takings(values), objective, bound, status, time.perf_counter() - started
     )
+
+
+def _steps(tiers: Sequence[float]) -> list[tuple[float, float]]:
+    """(price, units) of ``tiers`` with runs of equal prices merged."""
+    out: list[tuple[float, float]] = []
+    for price in tiers:
+        if out and abs(out[-1][0] - price) < 1e-9:
+            out[-1] = (out[-1][0], out[-1][1] + 1)
+        else:
+            out.append((price, 1.0))
+    return out
 
 
 def _resolve_flow(model: _Model, values: Sequence[float], seconds: float) -> list[float]:

@@ -19,6 +19,7 @@ advance, all stock shared) tells how far each strategy is from any possible allo
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,6 +29,7 @@ from typing import Any
 
 from omniorder.demo.network import DemoOrder
 from omniorder.domain.batch import (
+    Protection,
     allocate_jointly,
     lower_bound,
     shipped_shares,
@@ -80,6 +82,9 @@ class BatchOptions:
     #: With prices: ship the lines of SKUs the network is far short of only in the share that
     #: the relaxation of the window and the forecast ships (see :class:`StockPricing`).
     rationing: bool = True
+    #: With prices: orders that ship pay for a store's last units what the store's pickups
+    #: still to come would lose without them (see :class:`StockPricing`).
+    pickup_protection: bool = True
 
 
 @dataclass(slots=True)
@@ -327,7 +332,20 @@ class StockPricing:
     of it that relaxation ships (an order draws one number in [0, 1) from its id and keeps
     the lines whose share reaches it; the rest are backordered): the re-solving control of
     Jasin and Kumar (2012). Below that ratio prices decide alone: rationing SKUs less short
-    was measured to cost more than it saved (docs/simulation.md)."""
+    was measured to cost more than it saved (docs/simulation.md).
+
+    A store's pickups are served by that store alone, and their demand per store and SKU is
+    too sparse for the forecast's relaxation, which sees a fraction of a unit to come and
+    prices the store's last units at what orders that ship would save with them, next to
+    nothing. Yet an order that ships the last unit from a store saves a few cents over a
+    warehouse, and a pickup that then finds none costs a backorder. With pickup protection,
+    the k-th unit that a window's orders that ship take from a store costs them the more of
+    its price and the backorder penalty times the chance that the store's pickups of the rest
+    of the run want more of the SKU than the store then holds: Poisson with mean remaining
+    orders times the store's share of pickups in the history times the SKU's units per order.
+    The costs rise with each unit taken, so a window takes the units least likely to be
+    missed first: Littlewood's rule for two classes of demand sharing one stock (1972), as the
+    protection levels a retailer sets for click-and-collect."""
 
     AFTER = 200
     EVERY = 125
@@ -335,10 +353,17 @@ class StockPricing:
     CONFIDENCE = 10.0
     SHORT = 2.0
 
-    def __init__(self, net: SimNetwork, profile: SourcingProfile, total: int) -> None:
+    def __init__(
+        self,
+        net: SimNetwork,
+        profile: SourcingProfile,
+        total: int,
+        protect_pickups: bool = True,
+    ) -> None:
         self.net = net
         self.profile = profile
         self.total = total
+        self.protect_pickups = protect_pickups
         self.seen: list[DemoOrder] = []
         self.orders_with: dict[str, int] = {}
         self.prices: dict[tuple[str, str], float] = {}
@@ -350,6 +375,10 @@ class StockPricing:
         self.forecast_units: dict[str, int] = {}
         self.withheld_lines = 0
         self.rationing_seconds = 0.0
+        #: Of the history at the last refresh: each store's share of its orders picked up
+        #: there, and each SKU's units per order.
+        self.pickup_share: dict[str, float] = {}
+        self.units_per_order: dict[str, float] = {}
 
     def for_window(
         self, window: Sequence[DemoOrder], stock: dict[str, dict[str, int]]
@@ -368,9 +397,14 @@ class StockPricing:
             ]
             self.forecast = problems
             self.forecast_units = {}
+            pickups: dict[str, int] = {}
             for o in history:
                 for sku, q in o.lines:
                     self.forecast_units[sku] = self.forecast_units.get(sku, 0) + q
+                if o.service_level == ServiceLevel.PICKUP.value and o.pickup_location_id:
+                    pickups[o.pickup_location_id] = pickups.get(o.pickup_location_id, 0) + 1
+            self.units_per_order = {sku: q / len(history) for sku, q in self.forecast_units.items()}
+            self.pickup_share = {loc_id: n / len(history) for loc_id, n in pickups.items()}
             shadow = stock_prices(problems, [weight] * len(problems), stock)
             self.prices = {}
             for (loc_id, sku), price in shadow.items():
@@ -426,11 +460,56 @@ class StockPricing:
             out.append(ships)
         return out
 
+    def protection(
+        self, window: Sequence[DemoOrder], stock: dict[str, dict[str, int]]
+    ) -> dict[tuple[str, str], list[float]]:
+        """Per (store, SKU) the store's pickups of the rest of the run may want: what the 1st,
+        2nd, ... unit that orders of ``window`` that ship take from there costs those
+        pickups, the backorder penalty times the chance that they want more than the store
+        then holds beyond the window's own pickups there (Poisson, its mean from the
+        forecast)."""
+        remaining = self.total - len(self.seen) - len(window)
+        if not self.protect_pickups or remaining <= 0 or not self.pickup_share:
+            return {}
+        taken: dict[tuple[str, str], int] = {}
+        for order in window:
+            if order.service_level == ServiceLevel.PICKUP.value and order.pickup_location_id:
+                for sku, q in order.lines:
+                    key = (order.pickup_location_id, sku)
+                    taken[key] = taken.get(key, 0) + q
+        penalty = self.profile.backorder_penalty
+        out = {}
+        for loc_id, share in self.pickup_share.items():
+            for sku, have in stock.get(loc_id, {}).items():
+                mean = remaining * share * self.units_per_order.get(sku, 0.0)
+                if have <= 0 or mean <= 0:
+                    continue
+                left = have - taken.get((loc_id, sku), 0)
+                # the k-th unit shipped leaves left - k: it is missed when the pickups want
+                # left - k + 1 or more (once the window's own pickups go short, at least 1)
+                at_least = _poisson_tail(mean, max(1, left))
+                out[(loc_id, sku)] = [
+                    penalty * at_least[max(1, left - k + 1) - 1] for k in range(1, have + 1)
+                ]
+        return out
+
     def saw(self, window: Sequence[DemoOrder]) -> None:
         self.seen.extend(window)
         for order in window:
             for sku, _ in order.lines:
                 self.orders_with[sku] = self.orders_with.get(sku, 0) + 1
+
+
+def _poisson_tail(mean: float, most: int) -> list[float]:
+    """P(X >= n) for n = 1 .. ``most``, X ~ Poisson(mean)."""
+    out = []
+    term = math.exp(-mean)
+    below = 0.0
+    for n in range(most):
+        below += term
+        term *= mean / (n + 1)
+        out.append(max(0.0, 1.0 - below))
+    return out
 
 
 def _run_batch(
@@ -448,7 +527,12 @@ def _run_batch(
     worst_gap = 0.0
     improved = 0
     priced = 0
-    pricing = StockPricing(net, profile, len(orders)) if options.prices else None
+    protected = 0
+    pricing = (
+        StockPricing(net, profile, len(orders), options.pickup_protection)
+        if options.prices
+        else None
+    )
     for window in windows(orders, options):
         started = time.perf_counter()
         released = max((o.placed_at for o in window if o.placed_at is not None), default=None)
@@ -483,7 +567,22 @@ def _run_batch(
                 }
                 for p, ships, taking in zip(problems, shipping, start, strict=True)
             ]
-        joint = allocate_jointly(program, stock, start, seconds=options.seconds, prices=prices)
+        protection = None
+        tiers = pricing.protection(window, stock) if pricing is not None else {}
+        # a unit that orders that ship take costs the more of its price and its protection
+        tiers = {
+            key: [max(0.0, t - prices.get(key, 0.0)) for t in levels]
+            for key, levels in tiers.items()
+            if levels[-1] > prices.get(key, 0.0)
+        }
+        if tiers:
+            # the pickups it protects take a store's stock at no extra cost
+            pays = [o.service_level != ServiceLevel.PICKUP.value for o in window]
+            protection = Protection(tiers, pays)
+            protected += 1
+        joint = allocate_jointly(
+            program, stock, start, seconds=options.seconds, prices=prices, protection=protection
+        )
         tally.seconds += time.perf_counter() - started
         solver += joint.seconds
         worst_gap = max(worst_gap, joint.gap)
@@ -506,6 +605,8 @@ def _run_batch(
         "price_refreshes": 0 if pricing is None else pricing.refreshes,
         "pricing_seconds": 0.0 if pricing is None else round(pricing.seconds, 3),
         "rationing": options.prices and options.rationing,
+        "pickup_protection": options.prices and options.pickup_protection,
+        "windows_protected": protected,
         "lines_withheld": 0 if pricing is None else pricing.withheld_lines,
         "rationing_seconds": 0.0 if pricing is None else round(pricing.rationing_seconds, 3),
     }
