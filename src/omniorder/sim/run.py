@@ -401,8 +401,9 @@ class StockPricing:
             for o in history:
                 for sku, q in o.lines:
                     self.forecast_units[sku] = self.forecast_units.get(sku, 0) + q
-                if o.service_level == ServiceLevel.PICKUP.value and o.pickup_location_id:
-                    pickups[o.pickup_location_id] = pickups.get(o.pickup_location_id, 0) + 1
+                store = _picked_up_at(o)
+                if store is not None:
+                    pickups[store] = pickups.get(store, 0) + 1
             self.units_per_order = {sku: q / len(history) for sku, q in self.forecast_units.items()}
             self.pickup_share = {loc_id: n / len(history) for loc_id, n in pickups.items()}
             shadow = stock_prices(problems, [weight] * len(problems), stock)
@@ -463,24 +464,29 @@ class StockPricing:
     def protection(
         self, window: Sequence[DemoOrder], stock: dict[str, dict[str, int]]
     ) -> dict[tuple[str, str], list[float]]:
-        """Per (store, SKU) the store's pickups of the rest of the run may want: what the 1st,
-        2nd, ... unit that orders of ``window`` that ship take from there costs those
-        pickups, the backorder penalty times the chance that they want more than the store
-        then holds beyond the window's own pickups there (Poisson, its mean from the
-        forecast)."""
+        """Per store and SKU that the window's orders that ship want: what the 1st, 2nd, ...
+        unit they take from there costs the store's pickups of the rest of the run, the
+        backorder penalty times the chance that these want more than the store then holds
+        beyond the window's own pickups there (Poisson, its mean from the forecast)."""
         remaining = self.total - len(self.seen) - len(window)
         if not self.protect_pickups or remaining <= 0 or not self.pickup_share:
             return {}
         taken: dict[tuple[str, str], int] = {}
+        # orders that ship can take from a store only the SKUs they order
+        shipped: set[str] = set()
         for order in window:
-            if order.service_level == ServiceLevel.PICKUP.value and order.pickup_location_id:
-                for sku, q in order.lines:
-                    key = (order.pickup_location_id, sku)
-                    taken[key] = taken.get(key, 0) + q
+            store = _picked_up_at(order)
+            for sku, q in order.lines:
+                if store is None:
+                    shipped.add(sku)
+                else:
+                    taken[(store, sku)] = taken.get((store, sku), 0) + q
         penalty = self.profile.backorder_penalty
         out = {}
         for loc_id, share in self.pickup_share.items():
-            for sku, have in stock.get(loc_id, {}).items():
+            held = stock.get(loc_id, {})
+            for sku in shipped:
+                have = held.get(sku, 0)
                 mean = remaining * share * self.units_per_order.get(sku, 0.0)
                 if have <= 0 or mean <= 0:
                     continue
@@ -498,6 +504,13 @@ class StockPricing:
         for order in window:
             for sku, _ in order.lines:
                 self.orders_with[sku] = self.orders_with.get(sku, 0) + 1
+
+
+def _picked_up_at(order: DemoOrder) -> str | None:
+    """The store a pickup order is collected at; None for an order that ships."""
+    if order.service_level == ServiceLevel.PICKUP.value:
+        return order.pickup_location_id
+    return None
 
 
 def _poisson_tail(mean: float, most: int) -> list[float]:
@@ -577,7 +590,7 @@ def _run_batch(
         }
         if tiers:
             # the pickups it protects take a store's stock at no extra cost
-            pays = [o.service_level != ServiceLevel.PICKUP.value for o in window]
+            pays = [_picked_up_at(o) is None for o in window]
             protection = Protection(tiers, pays)
             protected += 1
         joint = allocate_jointly(
