@@ -21,7 +21,7 @@ from omniorder.domain.strategies import (
     priority,
     ship_complete_else_nearest,
 )
-from omniorder.sim.demand import day_weights, schedule
+from omniorder.sim.demand import Storefront, day_weights, schedule
 from omniorder.sim.network import SimNetwork
 from omniorder.sim.run import BatchOptions, StockPricing, simulate, windows
 from tests.unit.test_sourcing import cand, loc, ship
@@ -158,6 +158,28 @@ def test_windows_close_on_count_and_on_time() -> None:
     assert sum(len(w) for w in by_time) == 50 and len(by_time) > 1
     for w in by_time:
         assert w[-1].placed_at - w[0].placed_at < timedelta(minutes=120)  # type: ignore[operator]
+
+
+def test_windows_close_before_a_cut_off_passes() -> None:
+    demo = build_network(seed=3, stores=5, warehouses=2, products=20)
+    net = SimNetwork.from_demo(demo)
+    orders = schedule(generate_orders(demo, 400, seed=4), net.locations, seed=5, days=3)
+    calendars = list(dict.fromkeys(loc.calendar for loc in net.locations))
+
+    def ship_dates(order: DemoOrder) -> list[object]:
+        assert order.placed_at is not None
+        return [c.ship_date(order.placed_at) for c in calendars]
+
+    def crossing(ws: list[list[DemoOrder]]) -> int:
+        return sum(ship_dates(w[0]) != ship_dates(w[-1]) for w in ws)
+
+    options = BatchOptions(orders=1000, minutes=180)
+    assert crossing(list(windows(orders, options))) > 0  # hourly waves straddle cut-offs
+    aligned = list(windows(orders, options, calendars))
+    assert [o for w in aligned for o in w] == orders
+    assert crossing(aligned) == 0
+    for w in aligned:
+        assert w[-1].placed_at - w[0].placed_at < timedelta(minutes=180)  # type: ignore[operator]
 
 
 def test_demand_follows_the_seasonality_knob_and_carries_promises() -> None:
@@ -397,3 +419,30 @@ def test_protection_is_the_expected_loss_of_the_stores_pickups(monkeypatch: Any)
     assert tiers[("NEWARK", "A")][-1] == tiers[("NEWARK", "A")][-2]
     pricing.protect_pickups = False
     assert pricing.protection(window, stock) == {}
+
+
+def test_priced_lateness_places_the_forecast_in_the_hours_still_to_come() -> None:
+    demo = build_network(seed=3, stores=5, warehouses=2, products=20)
+    net = SimNetwork.from_demo(demo)
+    orders = schedule(generate_orders(demo, 400, seed=4), net.locations, seed=5, days=7)
+    late = SourcingProfile(late_day_cost=5.0)
+    pricing = StockPricing(net, late, len(orders), arrivals=[o.placed_at for o in orders])
+    timed = pricing._timed(orders[:100], 300)
+    hours = {
+        o.placed_at.replace(minute=0, second=0, microsecond=0) for o in orders[300:] if o.placed_at
+    }
+    quote = Storefront(net.locations)
+    moved = 0
+    for was, now in zip(orders[:100], timed, strict=True):
+        assert was.placed_at is not None and now.placed_at is not None
+        assert now.placed_at.replace(minute=0, second=0, microsecond=0) in hours
+        assert (now.placed_at.minute, now.placed_at.second) == (
+            was.placed_at.minute,
+            was.placed_at.second,
+        )
+        assert now.lines == was.lines and now.ship_to == was.ship_to
+        assert now.promise_by == quote.placed(was, now.placed_at).promise_by
+        moved += now.placed_at.date() != was.placed_at.date()
+    # the first hundred orders come on the first day or two, the last hundred days later
+    assert moved > 90
+    assert pricing._timed(orders[:100], len(orders)) == orders[:100]

@@ -68,18 +68,26 @@ def schedule(
         )
         for _ in orders
     )
-    warehouses = [loc for loc in locations if loc.type is LocationType.WAREHOUSE and loc.can_ship]
-    by_id = {loc.id: loc for loc in locations}
-    out = []
-    for order, placed_at in zip(orders, times, strict=True):
-        out.append(
-            replace(
-                order,
-                placed_at=placed_at,
-                promise_by=_promise(order, placed_at, warehouses, by_id),
-            )
+    quote = Storefront(locations)
+    return [quote.placed(order, placed_at) for order, placed_at in zip(orders, times, strict=True)]
+
+
+class Storefront:
+    """The promise a storefront quotes at checkout over ``locations`` (see the module)."""
+
+    def __init__(self, locations: Sequence[Location]) -> None:
+        self.warehouses = [
+            loc for loc in locations if loc.type is LocationType.WAREHOUSE and loc.can_ship
+        ]
+        self.by_id = {loc.id: loc for loc in locations}
+
+    def placed(self, order: DemoOrder, placed_at: datetime) -> DemoOrder:
+        """``order`` placed at ``placed_at``, with the promise quoted then."""
+        return replace(
+            order,
+            placed_at=placed_at,
+            promise_by=_promise(order, placed_at, self.warehouses, self.by_id),
         )
-    return out
 
 
 def _promise(

@@ -8,7 +8,9 @@ real day. All plans are priced with the same profile.
 ``batch`` releases the orders in windows (so many orders, or so many minutes of them) and
 allocates each window jointly (:mod:`omniorder.domain.batch`), starting from what routing
 the window's orders one by one would do, so it never answers a dearer window. A window's
-orders are released, and their delivery dates estimated, when the window closes.
+orders are released, and their delivery dates estimated, when the window closes; a window
+also closes before a location's cut-off passes, so that no order misses a ship date by
+waiting for its window.
 
 KPIs per strategy: split rate, fulfillments per order, fill rate (units allocated over
 units ordered), short-ship rate (orders with a unit backordered), km per unit, total cost
@@ -23,8 +25,8 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from omniorder.demo.network import DemoOrder
@@ -36,7 +38,7 @@ from omniorder.domain.batch import (
     stock_prices,
     withheld,
 )
-from omniorder.domain.delivery import estimate_delivery_date
+from omniorder.domain.delivery import ShippingCalendar, estimate_delivery_date
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.model import Location, LocationType, ServiceLevel
 from omniorder.domain.sourcing import (
@@ -51,6 +53,7 @@ from omniorder.domain.sourcing import (
     prepare,
 )
 from omniorder.domain.strategies import STRATEGIES, Strategy
+from omniorder.sim.demand import Storefront
 from omniorder.sim.network import SimNetwork, units_per_sku
 from omniorder.sim.sources import Routed
 
@@ -279,12 +282,23 @@ def simulate(
     return result
 
 
-def windows(orders: Sequence[DemoOrder], options: BatchOptions) -> Iterator[list[DemoOrder]]:
+def windows(
+    orders: Sequence[DemoOrder],
+    options: BatchOptions,
+    calendars: Sequence[ShippingCalendar] = (),
+) -> Iterator[list[DemoOrder]]:
     """The orders in release windows: at most ``options.orders`` each, and when orders carry
-    placement times, none later than ``options.minutes`` after the window's first."""
+    placement times, none later than ``options.minutes`` after the window's first, and none
+    placed after a cut-off of one of ``calendars`` that the window's first order was placed
+    before (a wave is released before the carriers' cut-offs, as warehouses plan their pick
+    waves, so that no order misses a ship date by waiting for its window)."""
     span = None if options.minutes is None else timedelta(minutes=options.minutes)
     current: list[DemoOrder] = []
+    ships: list[date] = []
     for order in orders:
+        placed = order.placed_at
+        if placed is not None and placed.tzinfo is None:
+            placed = placed.replace(tzinfo=UTC)  # as the delivery model reads naive times
         if current and (
             len(current) >= options.orders
             or (
@@ -293,9 +307,12 @@ def windows(orders: Sequence[DemoOrder], options: BatchOptions) -> Iterator[list
                 and current[0].placed_at is not None
                 and order.placed_at - current[0].placed_at >= span
             )
+            or (placed is not None and ships and [c.ship_date(placed) for c in calendars] != ships)
         ):
             yield current
             current = []
+        if not current:
+            ships = [c.ship_date(placed) for c in calendars] if placed is not None else []
         current.append(order)
     if current:
         yield current
@@ -345,7 +362,15 @@ class StockPricing:
     orders times the store's share of pickups in the history times the SKU's units per order.
     The costs rise with each unit taken, so a window takes the units least likely to be
     missed first: Littlewood's rule for two classes of demand sharing one stock (1972), as the
-    protection levels a retailer sets for click-and-collect."""
+    protection levels a retailer sets for click-and-collect.
+
+    Under a price on lateness, what an order saves with a unit depends on when it is placed
+    (the weekday, the hour against the cut-offs), and the orders still to come are placed
+    later than the history was: on a weekend, say, where the history saw weekdays. So with a
+    ``late_day_cost`` each order of the forecast takes the hour of one of the run's remaining
+    placement times (drawn at random; ``arrivals``: the volume forecast by hour, taken as
+    known as the volume is), keeps its minute, and gets the promise the storefront would
+    quote then (:class:`~omniorder.sim.demand.Storefront`)."""
 
     AFTER = 200
     EVERY = 125
@@ -359,8 +384,11 @@ class StockPricing:
         profile: SourcingProfile,
         total: int,
         protect_pickups: bool = True,
+        arrivals: Sequence[datetime | None] = (),
     ) -> None:
         self.net = net
+        self.arrivals = arrivals
+        self.storefront = Storefront(net.locations)
         self.profile = profile
         self.total = total
         self.protect_pickups = protect_pickups
@@ -391,9 +419,12 @@ class StockPricing:
             started = time.perf_counter()
             history = self.seen[-self.HISTORY :]
             weight = remaining / len(history)
+            timed = history
+            if self.profile.late_day_cost > 0:
+                timed = self._timed(history, len(self.seen) + len(window))
             problems = [
                 prepare(request_of(o), _candidates(self.net.locations, stock, o), self.profile)[0]
-                for o in history
+                for o in timed
             ]
             self.forecast = problems
             self.forecast_units = {}
@@ -415,6 +446,27 @@ class StockPricing:
             self.refreshes += 1
             self.seconds += time.perf_counter() - started
         return self.prices
+
+    def _timed(self, history: Sequence[DemoOrder], first: int) -> list[DemoOrder]:
+        """``history`` placed in the hours of the run's placement times from ``first`` on."""
+        upcoming = [t for t in self.arrivals[first:] if t is not None]
+        if not upcoming:
+            return list(history)
+        rng = random.Random(f"timing:{first}")
+        out = []
+        for order in history:
+            was = order.placed_at
+            if was is None:
+                out.append(order)
+                continue
+            at = rng.choice(upcoming).replace(
+                minute=was.minute, second=was.second, microsecond=was.microsecond
+            )
+            if order.promise_by is None:
+                out.append(replace(order, placed_at=at))
+            else:
+                out.append(self.storefront.placed(order, at))
+        return out
 
     def shipping(
         self,
@@ -542,11 +594,18 @@ def _run_batch(
     priced = 0
     protected = 0
     pricing = (
-        StockPricing(net, profile, len(orders), options.pickup_protection)
+        StockPricing(
+            net,
+            profile,
+            len(orders),
+            options.pickup_protection,
+            arrivals=[o.placed_at for o in orders],
+        )
         if options.prices
         else None
     )
-    for window in windows(orders, options):
+    calendars = list(dict.fromkeys(loc.calendar for loc in net.locations if loc.active))
+    for window in windows(orders, options, calendars):
         started = time.perf_counter()
         released = max((o.placed_at for o in window if o.placed_at is not None), default=None)
         prices = pricing.for_window(window, stock) if pricing is not None else {}
