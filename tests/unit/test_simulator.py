@@ -131,9 +131,8 @@ def test_simulate_with_a_stored_profile(tmp_path: Path, monkeypatch: object) -> 
 
 def test_batch_beats_optimal_on_a_scarce_network_and_stays_above_the_bound() -> None:
     """A small, scarce network: stock runs short, so which order gets a unit matters. Pickup
-    protection is left out: it bets on pickups to come, and on this run of 900 orders it
-    loses the bet (0.03 % dearer than optimal, docs/simulation.md); its own tests are
-    below."""
+    protection is left out: it bets on pickups to come, a bet that runs of 900 orders can
+    lose (docs/simulation.md); its own tests are below."""
     demo = build_network(seed=3, stores=12, warehouses=2, products=40)
     net = SimNetwork.from_demo(demo)
     orders = schedule(generate_orders(demo, 900, seed=4), net.locations, seed=5, days=3)
