@@ -63,6 +63,9 @@ class ShippingCalendar:
         return day + timedelta(days=366)
 
     def ship_date(self, placed_at: datetime) -> date:
+        """The date an order placed at ``placed_at`` (naive: UTC) leaves the location."""
+        if placed_at.tzinfo is None:
+            placed_at = placed_at.replace(tzinfo=UTC)
         local = placed_at.astimezone(zone(self.timezone))
         start = local.date()
         if not self.works_on(start) or local.time() > self.cutoff:
@@ -120,7 +123,7 @@ def estimate_delivery_date(
     transit: TransitTable = DEFAULT_TRANSIT,
 ) -> date:
     """The date a parcel from a location with ``calendar`` arrives (a pickup: is ready)."""
-    shipped = calendar.ship_date(placed_at if placed_at.tzinfo else placed_at.replace(tzinfo=UTC))
+    shipped = calendar.ship_date(placed_at)
     return transit.arrive(shipped, transit.days(distance_km, service_level))
 
 

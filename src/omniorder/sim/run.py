@@ -26,7 +26,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from omniorder.demo.network import DemoOrder
@@ -297,8 +297,7 @@ def windows(
     ships: list[date] = []
     for order in orders:
         placed = order.placed_at
-        if placed is not None and placed.tzinfo is None:
-            placed = placed.replace(tzinfo=UTC)  # as the delivery model reads naive times
+        dates = [] if placed is None else [c.ship_date(placed) for c in calendars]
         if current and (
             len(current) >= options.orders
             or (
@@ -307,12 +306,12 @@ def windows(
                 and current[0].placed_at is not None
                 and order.placed_at - current[0].placed_at >= span
             )
-            or (placed is not None and ships and [c.ship_date(placed) for c in calendars] != ships)
+            or bool(dates and ships and dates != ships)
         ):
             yield current
             current = []
         if not current:
-            ships = [c.ship_date(placed) for c in calendars] if placed is not None else []
+            ships = dates
         current.append(order)
     if current:
         yield current
