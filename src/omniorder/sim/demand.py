@@ -83,32 +83,24 @@ class Storefront:
 
     def placed(self, order: DemoOrder, placed_at: datetime) -> DemoOrder:
         """``order`` placed at ``placed_at``, with the promise quoted then."""
-        return replace(
-            order,
-            placed_at=placed_at,
-            promise_by=_promise(order, placed_at, self.warehouses, self.by_id),
-        )
+        return replace(order, placed_at=placed_at, promise_by=self.promise(order, placed_at))
 
-
-def _promise(
-    order: DemoOrder,
-    placed_at: datetime,
-    warehouses: Sequence[Location],
-    by_id: dict[str, Location],
-) -> date | None:
-    level = ServiceLevel(order.service_level)
-    if level is ServiceLevel.PICKUP:
-        store = by_id.get(order.pickup_location_id or "")
-        if store is None:
+    def promise(self, order: DemoOrder, placed_at: datetime) -> date | None:
+        """The delivery date (a pickup: the ready date) quoted for ``order`` at ``placed_at``;
+        None without a pickup store or ship-to point to quote for."""
+        level = ServiceLevel(order.service_level)
+        if level is ServiceLevel.PICKUP:
+            store = self.by_id.get(order.pickup_location_id or "")
+            if store is None:
+                return None
+            return estimate_delivery_date(placed_at, None, level, store.calendar)
+        if order.ship_to is None or not self.warehouses:
             return None
-        return estimate_delivery_date(placed_at, None, level, store.calendar)
-    if order.ship_to is None or not warehouses:
-        return None
-    here = GeoPoint(*order.ship_to)
-    nearest = min(warehouses, key=lambda w: haversine_km(here, w.point))
-    return estimate_delivery_date(
-        placed_at, haversine_km(here, nearest.point), level, nearest.calendar
-    )
+        here = GeoPoint(*order.ship_to)
+        nearest = min(self.warehouses, key=lambda w: haversine_km(here, w.point))
+        return estimate_delivery_date(
+            placed_at, haversine_km(here, nearest.point), level, nearest.calendar
+        )
 
 
 def generate(net: SimNetwork, count: int, seed: int, pickup_share: float = 0.1) -> list[DemoOrder]:
