@@ -23,7 +23,7 @@ from omniorder.domain.strategies import (
 )
 from omniorder.sim.demand import Storefront, day_weights, schedule
 from omniorder.sim.network import SimNetwork
-from omniorder.sim.run import BatchOptions, StockPricing, simulate, windows
+from omniorder.sim.run import BatchOptions, StockPricing, shipping_calendars, simulate, windows
 from tests.unit.test_sourcing import cand, loc, ship
 
 PROFILE = SourcingProfile()
@@ -143,7 +143,7 @@ def test_batch_beats_optimal_on_a_scarce_network_and_stays_above_the_bound() -> 
     assert result.lower_bound is not None
     assert result.lower_bound - 1e-6 <= batch["cost"]["total"] <= optimal["cost"]["total"] + 1e-6
     # 900 orders over 3 days: six windows of 150, split further where a cut-off passes
-    calendars = list(dict.fromkeys(loc.calendar for loc in net.locations))
+    calendars = shipping_calendars(net)
     released = list(windows(orders, options, calendars))
     assert len(released) > 6 and all(len(w) <= 150 for w in released)
     assert result.batch is not None and result.batch["windows"] == len(released)
@@ -167,7 +167,7 @@ def test_windows_close_before_a_cut_off_passes() -> None:
     demo = build_network(seed=3, stores=5, warehouses=2, products=20)
     net = SimNetwork.from_demo(demo)
     orders = schedule(generate_orders(demo, 400, seed=4), net.locations, seed=5, days=3)
-    calendars = list(dict.fromkeys(loc.calendar for loc in net.locations))
+    calendars = shipping_calendars(net)
 
     def ship_dates(order: DemoOrder) -> list[object]:
         assert order.placed_at is not None

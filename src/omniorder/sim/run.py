@@ -317,6 +317,12 @@ def windows(
         yield current
 
 
+def shipping_calendars(net: SimNetwork) -> list[ShippingCalendar]:
+    """The distinct calendars of ``net``'s active locations: the cut-offs a batch window
+    closes before (see :func:`windows`)."""
+    return list(dict.fromkeys(loc.calendar for loc in net.locations if loc.active))
+
+
 class StockPricing:
     """Prices of scarce stock for the batch strategy: what a unit of a (location, SKU) is
     worth to the orders still to come.
@@ -603,8 +609,7 @@ def _run_batch(
         if options.prices
         else None
     )
-    calendars = list(dict.fromkeys(loc.calendar for loc in net.locations if loc.active))
-    for window in windows(orders, options, calendars):
+    for window in windows(orders, options, shipping_calendars(net)):
         started = time.perf_counter()
         released = max((o.placed_at for o in window if o.placed_at is not None), default=None)
         prices = pricing.for_window(window, stock) if pricing is not None else {}
