@@ -192,6 +192,7 @@ def simulate(
 ) -> None:
     """Replay demand over a network through several routing strategies, each on its own copy
     of the stock, and compare split rate, fill rate, distance, on-time rate, CO2 and cost."""
+    from omniorder.sim.names import AS_ROUTED
     from omniorder.sim.run import (
         ALL_STRATEGIES,
         CO2_KG_PER_TONNE_KM,
@@ -264,8 +265,8 @@ def simulate(
         before, before_flows, before_plans = as_routed(
             net, stream, routed, rules or SourcingProfile()
         )
-        kpis = {"as_routed": before, **kpis}
-        flows = {"as_routed": before_flows, **flows}
+        kpis = {AS_ROUTED: before, **kpis}
+        flows = {AS_ROUTED: before_flows, **flows}
         changed = {n: changed_plans(before_plans, p) for n, p in result.plans.items()}
     used = "default" if rules is None else f"{rules.name} v{rules.version}"
     title = f"omniorder simulate: {len(stream)} orders, {source}, profile {used}"
@@ -310,7 +311,8 @@ def simulate(
         output.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
         console.print(f"report written to {output}")
     if charts:
-        from omniorder.sim.charts import write_html, write_png
+        from omniorder.sim.charts import write_png
+        from omniorder.sim.page import write_html
 
         charts.mkdir(parents=True, exist_ok=True)
         report["map"] = {
@@ -418,18 +420,6 @@ def _migrated_engine() -> Iterator[Any]:
         engine.dispose()
 
 
-#: Column heads that keep the KPI table within 80 columns.
-SHORT_NAMES = {
-    "as_routed": "as routed",
-    "nearest_per_line": "nearest",
-    "ship_complete_else_nearest": "complete",
-    "priority": "ranked",
-    "high_stock": "stock",
-    "optimal": "optimal",
-    "batch": "batch",
-}
-
-
 def _kpi_table(
     title: str,
     kpis: dict[str, dict[str, Any]],
@@ -438,16 +428,20 @@ def _kpi_table(
 ) -> Any:
     from rich.table import Table
 
+    from omniorder.sim.names import column_head
+
     def pct(key: str) -> Callable[[dict[str, Any]], str]:
         return lambda k: "n/a" if k.get(key) is None else f"{k[key]:.1%}"
 
     def num(key: str, digits: int) -> Callable[[dict[str, Any]], str]:
         return lambda k: "n/a" if k.get(key) is None else f"{k[key]:.{digits}f}"
 
-    table = Table(title=title)
-    table.add_column("KPI", no_wrap=True)
+    # without outer edges the table of all six strategies fits in 80 columns
+    table = Table(title=title, show_edge=False)
+    table.add_column("KPI")
     for name in kpis:
-        table.add_column(SHORT_NAMES.get(name, name.replace("_", " ")), justify="right")
+        # the name typed with --strategy, as in the JSON, PNG and HTML; folded to stay narrow
+        table.add_column(column_head(name), justify="right", no_wrap=True)
     rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         ("split rate", pct("split_rate")),
         ("parcels per order", num("fulfillments_per_order", 2)),

@@ -1,16 +1,25 @@
-"""The simulator's charts: KPI and map PNGs, and a self-contained HTML page."""
+"""The simulator's charts: KPI and map PNGs, a self-contained HTML page, and the one name
+each output gives a strategy."""
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 import struct
 from pathlib import Path
 from typing import Any
 
 import pytest
+from matplotlib.figure import Figure
+from typer.testing import CliRunner
 
-from omniorder.sim.charts import write_html, write_png
+from omniorder.cli import app
+from omniorder.sim import charts
+from omniorder.sim.charts import kpi_figure, map_figure, write_png
+from omniorder.sim.names import AS_ROUTED, column_head, unfolded
+from omniorder.sim.page import write_html
+from omniorder.sim.run import ALL_STRATEGIES
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -169,3 +178,69 @@ def test_report_without_flows_or_bound_still_renders(tmp_path: Path) -> None:
     assert page.count('<svg class="map"') == 3
     assert page.count(": no flows</summary>") == 3
     assert "Gap to lower bound" not in page and "LP bound" not in page
+
+
+def test_png_bars_and_map_name_the_strategies_as_the_report_does() -> None:
+    report = sample_report()
+    fig = kpi_figure(report)
+    # a panel per KPI measured (CO2 is not) and the cost by term, each labelled per strategy
+    assert len(fig.axes) == 9
+    for ax in fig.axes:
+        assert [t.get_text() for t in ax.get_yticklabels()] == list(report["strategies"])
+    title = map_figure(report, "nearest_per_line").axes[0].get_title()
+    assert "flows of strategy 'nearest_per_line'" in title
+
+
+def test_terminal_heads_fold_a_long_name_after_its_underscores() -> None:
+    assert column_head("ship_complete_else_nearest") == "ship_\ncomplete_\nelse_\nnearest"
+    assert column_head("nearest_per_line") == "nearest_\nper_line"
+    assert column_head("high_stock") == "high_\nstock"
+    for name in (*ALL_STRATEGIES, AS_ROUTED):
+        head = column_head(name)
+        assert unfolded(head) == name and max(map(len, head.split("\n"))) <= 9
+
+
+def _terminal_heads(output: str) -> list[str]:
+    """The column heads of the KPI table in ``output``: the header lines before its rule."""
+    lines = output.splitlines()
+    rule = next(i for i, line in enumerate(lines) if "╇" in line)
+    header = [line.split("┃") for line in lines[:rule] if "┃" in line]
+    return ["".join(cell.strip() for cell in column) for column in zip(*header, strict=True)]
+
+
+def test_a_strategy_has_one_name_in_the_terminal_json_png_and_html(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    figures: list[Figure] = []
+    real = charts.write_png
+
+    def drawn(report: dict[str, Any], path: Path, **kwargs: Any) -> None:
+        figures.append(kpi_figure(report))
+        real(report, path, **kwargs)
+
+    monkeypatch.setattr(charts, "write_png", drawn)
+    out, where = tmp_path / "report.json", tmp_path / "charts"
+    args = ["simulate", "--orders", "60", "--stores", "10", "--no-bound"]
+    result = CliRunner().invoke(
+        app, [*args, "--output", str(out), "--charts", str(where)], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == 0, result.output
+    typed = list(ALL_STRATEGIES)  # what --strategy accepts, in the order the run shows them
+
+    # the terminal: whole names in an 80-column table (long ones folded after underscores)
+    assert _terminal_heads(result.output) == ["KPI", *typed]
+    # the JSON report's keys
+    assert set(json.loads(out.read_text())["strategies"]) == set(typed)
+    # the PNG: every panel's bars
+    assert figures and all(
+        [t.get_text() for t in ax.get_yticklabels()] == typed for ax in figures[0].axes
+    )
+    assert (where / "simulate.png").exists() and (where / "simulate-map.png").exists()
+    # the HTML: the table's heads, the bars' labels and the maps' summaries
+    page = (where / "simulate.html").read_text(encoding="utf-8")
+    thead = page[page.index("<thead>") : page.index("</thead>")]
+    assert re.findall(r"</span>([^<]*)</th>", thead) == typed
+    charts_html = page[page.index('<div class="charts">') : page.index("Network map")]
+    labels = re.findall(r'text-anchor="end">([^<]*)</text>', charts_html)
+    assert labels and set(labels) == set(typed) and labels[: len(typed)] == typed
+    assert re.findall(r"<summary>([^:<]*):", page) == typed
