@@ -2,8 +2,21 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-HOST   ?= 127.0.0.1
-PORT   ?= 8000
+# Where `make demo` and `make serve` listen: HOST/PORT on the make command line
+# (`make demo PORT=8080`), else OMNIORDER_HOST/OMNIORDER_PORT from the environment
+# (`OMNIORDER_PORT=8080 make demo`), else 127.0.0.1:8000.
+ifneq ($(origin HOST),command line)
+  ifdef OMNIORDER_HOST
+    HOST := $(OMNIORDER_HOST)
+  endif
+endif
+ifneq ($(origin PORT),command line)
+  ifdef OMNIORDER_PORT
+    PORT := $(OMNIORDER_PORT)
+  endif
+endif
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: demo test install dev lint typecheck pytest serve clean
 
@@ -23,10 +36,11 @@ install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 
 ## make demo: install, migrate the embedded database, load the demo network, serve API + docs
+## on http://127.0.0.1:8000 unless told otherwise: make demo PORT=8080 (see HOST/PORT above).
 # The demo's admin key; set your own for anything but a local demo.
 demo serve: export OMNIORDER_ADMIN_KEY ?= demo-admin-key
-demo serve: export OMNIORDER_HOST ?= $(HOST)
-demo serve: export OMNIORDER_PORT ?= $(PORT)
+demo serve: export OMNIORDER_HOST = $(HOST)
+demo serve: export OMNIORDER_PORT = $(PORT)
 demo: install
 	$(BIN)/omniorder db upgrade
 	$(BIN)/omniorder demo load

@@ -58,9 +58,14 @@ def serve(
     if not migrated:
         console.print("[red]error:[/red] the database is not migrated: run `omniorder db upgrade`")
         raise typer.Exit(6)
+    from omniorder.serve import CannotListen
     from omniorder.serve import serve as run_server
 
-    run_server(host or settings.host, port or settings.port, workers, settings.log_level)
+    try:
+        run_server(host or settings.host, port or settings.port, workers, settings.log_level)
+    except CannotListen as exc:  # one plain line (rich would wrap it), no traceback
+        typer.echo(f"omniorder: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()

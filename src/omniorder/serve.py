@@ -20,6 +20,7 @@ SIGINT/SIGTERM.
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import multiprocessing
@@ -45,12 +46,74 @@ PUBLISH_SECONDS = 0.2
 log = logging.getLogger("omniorder.serve")
 
 
-def _listen(host: str, port: int) -> socket.socket:
+class CannotListen(Exception):
+    """The server's address cannot be bound; the message is one line for whoever started it."""
+
+
+def _where(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _bind(host: str, port: int) -> socket.socket:
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(address)
-    sock.listen(2048)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _free_port_after(host: str, port: int) -> int:
+    """The first port after ``port`` that can be bound now (a suggestion, not a promise)."""
+    for candidate in range(port + 1, min(port + 100, 65535) + 1):
+        try:
+            _bind(host, candidate).close()
+        except OSError:
+            continue
+        return candidate
+    return port + 1 if port < 65535 else port - 1
+
+
+def _why(host: str, port: int, exc: OSError) -> str:
+    where = f"cannot listen on {_where(host, port)}"
+    if exc.errno == errno.EADDRINUSE:
+        other = _free_port_after(host, port)
+        return (
+            f"{where}: the port is in use (choose another: make demo PORT={other}, "
+            f"or omniorder serve --port {other})"
+        )
+    if exc.errno == errno.EACCES and port < 1024:
+        return (
+            f"{where}: ports below 1024 need privileges (choose another: make demo PORT=8000, "
+            "or omniorder serve --port 8000)"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"{where}: {host} is not an address of this machine (choose another: "
+            "make demo HOST=127.0.0.1, or omniorder serve --host 127.0.0.1)"
+        )
+    return f"{where}: {exc.strerror or exc}"
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, or :class:`CannotListen` saying why not in one line."""
+    if not 1 <= port <= 65535:
+        raise CannotListen(f"cannot listen on {_where(host, port)}: ports are 1 to 65535")
+    try:
+        sock = _bind(host, port)
+    except socket.gaierror as exc:
+        where = _where(host, port)
+        raise CannotListen(f"cannot listen on {where}: unknown host ({exc.strerror})") from exc
+    except OSError as exc:
+        raise CannotListen(_why(host, port, exc)) from exc
+    try:
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise CannotListen(_why(host, port, exc)) from exc
     sock.set_inheritable(True)
     return sock
 
@@ -214,9 +277,11 @@ def _worker(sock: socket.socket, counts: MutableSequence[int], slot: int, log_le
 
 
 def serve(host: str, port: int, workers: int, log_level: str) -> None:
+    """Serve until SIGINT/SIGTERM. Raises :class:`CannotListen` (before any worker starts) when
+    host:port cannot be bound, e.g. because another server holds the port."""
     sock = _listen(host, port)
     if workers == 1:
-        print(f"omniorder serving on http://{host}:{port}", flush=True)
+        print(f"omniorder serving on http://{_where(host, port)}", flush=True)
         uvicorn.Server(_config(log_level)).run(sockets=[sock])
         return
     ctx = multiprocessing.get_context("spawn")
@@ -236,7 +301,7 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     procs = [start(slot) for slot in range(workers)]
-    print(f"omniorder serving on http://{host}:{port} with {workers} workers", flush=True)
+    print(f"omniorder serving on http://{_where(host, port)} with {workers} workers", flush=True)
     while not stopping:
         time.sleep(0.5)
         for slot, proc in enumerate(procs):

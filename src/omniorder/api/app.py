@@ -10,7 +10,7 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI
 
 from omniorder import __version__
-from omniorder.api import problems
+from omniorder.api import docs_ui, problems
 from omniorder.api.deps import reject_unknown_query
 from omniorder.api.middleware import BodyLimit, RequestMetrics
 from omniorder.api.routers import catalog, fulfillments, inventory, orders, system
@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # docs_ui serves /docs and /redoc without a CDN
+        redoc_url=None,
         dependencies=[Depends(reject_unknown_query)],
     )
     app.state.settings = settings
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.state.authenticator = Authenticator(db)
     app.state.policy = settings.policy()
     problems.install(app)
+    docs_ui.install(app)
     app.include_router(catalog.router, prefix="/v1")
     app.include_router(inventory.router, prefix="/v1")
     app.include_router(orders.router, prefix="/v1")
