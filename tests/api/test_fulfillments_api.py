@@ -84,18 +84,20 @@ def test_hold_release_and_return(client: TestClient, shop: dict[str, Any]) -> No
     order = client.post("/v1/orders", json=body).json()
     assert order["status"] == "on_hold" and order["hold_reason"] == "fraud"
     fid = order["fulfillments"][0]["id"]
-    assert client.post(f"/v1/fulfillments/{fid}/accept", headers=shop["newark"]).status_code == 200
-    blocked = client.post(
-        f"/v1/fulfillments/{fid}/ship",
-        json={"carrier": "UPS", "tracking_number": "1"},
-        headers=shop["newark"],
-    )
+    blocked = client.post(f"/v1/fulfillments/{fid}/accept", headers=shop["newark"])
     assert blocked.status_code == 409 and "on hold" in blocked.json()["detail"]
+    queue = client.get("/v1/fulfillments", headers=shop["newark"]).json()["items"]
+    assert fid not in [f["id"] for f in queue]
+    admin_view = client.get(f"/v1/fulfillments/{fid}").json()
+    assert admin_view["on_hold"] is True
     assert (
         client.post(f"/v1/orders/{order['id']}/hold", json={"reason": "manual"}).status_code == 409
     )
     released = client.post(f"/v1/orders/{order['id']}/release").json()
     assert released["status"] == "allocated" and released["hold_reason"] is None
+    queue = client.get("/v1/fulfillments", headers=shop["newark"]).json()["items"]
+    assert fid in [f["id"] for f in queue]
+    assert client.post(f"/v1/fulfillments/{fid}/accept", headers=shop["newark"]).status_code == 200
     shipped = client.post(
         f"/v1/fulfillments/{fid}/ship",
         json={"carrier": "UPS", "tracking_number": "1"},

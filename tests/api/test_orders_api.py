@@ -40,7 +40,10 @@ def test_an_order_is_created_with_201_and_its_fulfillments(network: TestClient) 
     assert body["lines"] == [
         {
             "sku": "A",
+            "name": None,
             "quantity": 2,
+            "unit_price": None,
+            "metadata": {},
             "allocated": 2,
             "backordered": 0,
             "cancelled": 0,

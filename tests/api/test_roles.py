@@ -43,6 +43,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/v1/fulfillments"): {"admin", "location"},
     ("GET", "/v1/fulfillments/{fulfillment_id}"): {"admin", "location"},
     ("POST", "/v1/fulfillments/{fulfillment_id}/accept"): {"admin", "location"},
+    ("POST", "/v1/fulfillments/{fulfillment_id}/pick"): {"admin", "location"},
     ("POST", "/v1/fulfillments/{fulfillment_id}/reject"): {"admin", "location"},
     ("POST", "/v1/fulfillments/{fulfillment_id}/ship"): {"admin", "location"},
     ("POST", "/v1/fulfillments/{fulfillment_id}/ready-for-pickup"): {"admin", "location"},

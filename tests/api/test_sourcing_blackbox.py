@@ -106,7 +106,7 @@ def test_every_decision_is_the_optimum_a_client_computes(
         r = client.post("/v1/orders", json=o.as_payload())
         assert r.status_code == 201, r.text
         order = r.json()
-        trace = client.get(f"/v1/orders/{order['id']}/sourcing").json()["rounds"][0]
+        trace = client.get(f"/v1/orders/{order['id']}/sourcing").json()["rounds"][0]["detail"]
         chosen = trace["chosen"]["cost"]["total"]
         problem = problem_from_trace(trace, demo)
         optimum, gap, _ = solve_mip(problem, None, 30.0)

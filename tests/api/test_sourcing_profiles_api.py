@@ -34,7 +34,7 @@ def test_every_version_of_a_profile_is_kept(network: TestClient) -> None:
     assert builtin["version"] == 0 and builtin["created_at"] is None
     assert network.get("/v1/sourcing-profiles/eu/versions/3").status_code == 404
     names = [p["name"] for p in network.get("/v1/sourcing-profiles").json()["items"]]
-    assert names == ["default", "eu"]
+    assert names == ["default", "eu", "fastest"]
 
 
 def test_an_order_without_a_profile_uses_its_channels_default(network: TestClient) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from omniorder.services import orders
+from omniorder.services import cancellation, orders
 from omniorder.services.database import Database
 from tests.factories import seed_network
 from tests.integration.helpers import assert_books_balance
@@ -75,7 +75,7 @@ def test_concurrent_cancels_release_each_unit_once(db: Database) -> None:
 
     def cancel_two(_: int) -> str:
         try:
-            db.write(lambda uow: orders.cancel_order(uow, order.id, ADMIN, [("A", 2)]))
+            db.write(lambda uow: cancellation.cancel_order(uow, order.id, ADMIN, [("A", 2)]))
             return "ok"
         except Exception as exc:
             return type(exc).__name__

@@ -73,14 +73,19 @@ def test_duplicate_rows_in_a_snapshot_are_refused(db: Database) -> None:
         snapshot(db, [SnapshotRow("NEWARK", "A", 1), SnapshotRow("NEWARK", "A", 2)], None)
 
 
-def test_a_snapshot_keeps_reservations_and_may_show_a_shortage(db: Database) -> None:
+def test_a_snapshot_below_what_is_reserved_is_a_shortage_the_order_gives_up(
+    db: Database,
+) -> None:
     seed_network(db, {("NEWARK", "A"): 5})
-    db.write(lambda uow: orders.place_order(uow, cmd("W1", {"A": 4})))
+    order, _ = db.write(lambda uow: orders.place_order(uow, cmd("W1", {"A": 4})))
     snapshot(db, [SnapshotRow("NEWARK", "A", 2)], None)
     pos = db.read(lambda uow: uow.stock.get("NEWARK", "A"))
-    assert pos is not None and (pos.on_hand, pos.reserved, pos.available) == (2, 4, 0)
+    assert pos is not None and (pos.on_hand, pos.reserved, pos.available) == (2, 2, 0)
+    after = db.read(lambda uow: uow.orders.get(order.id))
+    assert after is not None
+    assert (after.lines[0].allocated, after.lines[0].backordered) == (2, 2)
     types = [e.type for e in feed(db, 0, 500)]
-    assert "inventory.shortage" in types
+    assert "inventory.shortage" in types and "fulfillment.partially_rejected" in types
     assert_books_balance(db)
 
 

@@ -16,7 +16,7 @@ from omniorder.domain.errors import Conflict, ValidationFailed
 from omniorder.domain.model import Order, ServiceLevel
 from omniorder.domain.policy import LifecyclePolicy
 from omniorder.services import fulfillments as svc
-from omniorder.services import inventory, orders, supply
+from omniorder.services import holds, inventory, orders, supply
 from omniorder.services.database import Database
 from omniorder.services.events import feed
 from omniorder.services.worker import run_once
@@ -128,7 +128,7 @@ def test_an_order_that_bounces_too_often_goes_on_hold(db: Database) -> None:
     assert not [f for f in held.fulfillments if f.state == "pending"]
     # released by a person: sourced again, with a fresh count
     released = db.write(
-        lambda uow: svc.release_hold(uow, uow.orders.get(order.id, for_update=True), POLICY)
+        lambda uow: holds.release_hold(uow, uow.orders.get(order.id, for_update=True), POLICY)
     )
     assert released.status == "allocated" and released.reroutes == 0
     assert where(released)["DENVER"] == "pending"
@@ -213,19 +213,27 @@ def test_the_worker_expires_uncollected_pickups_and_reroutes_unaccepted_work(
     assert_books_balance(db)
 
 
-def test_a_held_order_keeps_its_units_and_ships_only_after_release(db: Database) -> None:
+def test_a_held_order_keeps_its_units_and_its_fulfillments_wait_for_release(
+    db: Database,
+) -> None:
     seed_network(db, {("NEWARK", "A"): 5})
     order = place(db, "W1", {"A": 2}, hold_reason="payment")
     assert order.status == "on_hold"
     assert position(db, "NEWARK", "A") == (5, 2)
     fid = order.fulfillments[0].id
-    db.write(lambda uow: svc.accept(uow, fid, None))
-    with pytest.raises(Conflict):
-        db.write(lambda uow: svc.ship(uow, fid, None, "UPS", "1"))
+    for action in (
+        lambda uow: svc.accept(uow, fid, None),
+        lambda uow: svc.reject(uow, fid, None, "damaged", policy=POLICY),
+        lambda uow: svc.ship(uow, fid, None, "UPS", "1"),
+    ):
+        with pytest.raises(Conflict):
+            db.write(action)
+    assert position(db, "NEWARK", "A") == (5, 2)
     released = db.write(
-        lambda uow: svc.release_hold(uow, uow.orders.get(order.id, for_update=True), POLICY)
+        lambda uow: holds.release_hold(uow, uow.orders.get(order.id, for_update=True), POLICY)
     )
     assert released.status == "allocated"
+    db.write(lambda uow: svc.accept(uow, fid, None))
     db.write(lambda uow: svc.ship(uow, fid, None, "UPS", "1"))
     assert get(db, order.id).status == "completed"
     assert_books_balance(db)
@@ -317,7 +325,7 @@ def test_incoming_supply_is_received_into_stock_and_serves_backorders(db: Databa
     admin = _admin()
     due = date.today() + timedelta(days=5)
     po = db.write(lambda uow: supply.expect(uow, admin, "NEWARK", "A", 10, due, "PO-7"))
-    listed = db.read(lambda uow: supply.list_incoming(uow, admin, "A", None, True, 10))
+    listed, _ = db.read(lambda uow: supply.list_incoming(uow, admin, "A", None, True, 10, None))
     assert [x.id for x in listed] == [po.id]
     (seen,) = db.read(lambda uow: inventory.availability(uow, ["A"], None))
     assert (seen.available, [(x.location_id, x.quantity) for x in seen.incoming]) == (
@@ -337,7 +345,10 @@ def test_incoming_supply_is_received_into_stock_and_serves_backorders(db: Databa
     assert got.received_quantity == 6
     with pytest.raises(Conflict):
         db.write(lambda uow: supply.receive(uow, admin, po.id, None))
-    assert db.read(lambda uow: supply.list_incoming(uow, admin, "A", None, True, 10)) == []
+    assert db.read(lambda uow: supply.list_incoming(uow, admin, "A", None, True, 10, None)) == (
+        [],
+        None,
+    )
     assert db.read(lambda uow: inventory.availability(uow, ["A"], None))[0].incoming == []
     assert position(db, "NEWARK", "A") == (6, 0)
     run_once(db, POLICY)

@@ -21,8 +21,8 @@ from omniorder.domain.errors import Conflict, ValidationFailed
 from omniorder.domain.model import ServiceLevel
 from omniorder.domain.policy import LifecyclePolicy
 from omniorder.domain.states import HOLDING_STATES
+from omniorder.services import cancellation, holds, inventory, orders
 from omniorder.services import fulfillments as svc
-from omniorder.services import inventory, orders
 from omniorder.services.database import Database
 from omniorder.services.worker import run_once
 from tests.conftest import _clean
@@ -97,11 +97,12 @@ def act(db: Database, name: str, pick: int, clock: list[Any]) -> None:
             "cancel_fulfillment": lambda uow: svc.cancel(uow, fid, None),
         }[name]
     elif name == "cancel_line":
-        action = lambda uow: orders.cancel_order(uow, order.id, admin, [(order.lines[0].sku, 1)])  # noqa: E731
+        first = [(order.lines[0].sku, 1)]
+        action = lambda uow: cancellation.cancel_order(uow, order.id, admin, first)  # noqa: E731
     elif name == "hold":
-        action = lambda uow: svc.hold(uow, uow.orders.get(order.id, for_update=True), "manual")  # noqa: E731
+        action = lambda uow: holds.hold(uow, uow.orders.get(order.id, for_update=True), "manual")  # noqa: E731
     elif name == "release":
-        action = lambda uow: svc.release_hold(  # noqa: E731
+        action = lambda uow: holds.release_hold(  # noqa: E731
             uow, uow.orders.get(order.id, for_update=True), POLICY
         )
     elif name == "restock":

@@ -63,8 +63,33 @@ def test_other_database_errors_are_not_retried(tmp_path: Path) -> None:
     assert len(calls) == 1
 
 
-def test_a_unique_race_is_retried_once_then_a_conflict(tmp_path: Path) -> None:
-    action, calls = _failing(99, IntegrityError("INSERT …", {}, Exception("unique")))
+class _UniqueViolation(Exception):
+    sqlstate = "23505"
+
+
+class _CheckViolation(Exception):
+    sqlstate = "23514"
+
+
+@pytest.mark.parametrize(
+    "orig",
+    [_UniqueViolation("duplicate key"), Exception("UNIQUE constraint failed: orders.id")],
+    ids=["postgresql", "sqlite"],
+)
+def test_a_unique_race_is_retried_once_then_a_conflict(tmp_path: Path, orig: Exception) -> None:
+    action, calls = _failing(99, IntegrityError("INSERT …", {}, orig))
     with pytest.raises(Conflict):
         _db(tmp_path).write(action)
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize(
+    "orig",
+    [_CheckViolation("check"), Exception("CHECK constraint failed: units_accounted")],
+    ids=["postgresql", "sqlite"],
+)
+def test_any_other_integrity_error_is_a_bug_not_a_conflict(tmp_path: Path, orig: Exception) -> None:
+    action, calls = _failing(99, IntegrityError("UPDATE …", {}, orig))
+    with pytest.raises(IntegrityError):
+        _db(tmp_path).write(action)
+    assert len(calls) == 1

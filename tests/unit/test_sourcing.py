@@ -197,7 +197,7 @@ def test_every_unit_is_allocated_or_backordered_and_no_location_gives_more_than_
     stocks=st.lists(stock_maps, min_size=1, max_size=5),
     handling=st.lists(st.floats(0, 5), min_size=5, max_size=5),
 )
-def test_when_one_location_can_fill_the_order_the_cheapest_such_location_is_chosen(
+def test_when_one_location_can_fill_the_order_the_plan_costs_no_more_than_the_cheapest_one(
     demand: dict[str, int], stocks: list[dict[str, int]], handling: list[float]
 ) -> None:
     ids = list(PLACES)
@@ -207,9 +207,11 @@ def test_when_one_location_can_fill_the_order_the_cheapest_such_location_is_chos
     if not full:
         return
     costs = {c.location.id: plan(ship(demand), [c], PROFILE).plan.cost.total for c in full}
-    assert len(result.plan.allocations) == 1
-    assert result.plan.cost.total == pytest.approx(min(costs.values()))
+    # two near parcels may beat one far location with a handling cost: never the reverse
+    assert result.plan.cost.total <= min(costs.values()) + 1e-9
     assert result.plan.backordered == ()
+    if len(result.plan.allocations) == 1:
+        assert result.plan.cost.total == pytest.approx(min(costs.values()))
 
 
 def test_a_promise_date_with_a_price_on_lateness_picks_the_location_that_keeps_it() -> None:

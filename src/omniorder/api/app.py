@@ -12,8 +12,16 @@ from fastapi import Depends, FastAPI
 from omniorder import __version__
 from omniorder.api import docs_ui, problems
 from omniorder.api.deps import reject_unknown_query
-from omniorder.api.middleware import BodyLimit, RequestMetrics
-from omniorder.api.routers import catalog, fulfillments, inventory, orders, system
+from omniorder.api.middleware import BodyLimit, Errors, RequestMetrics
+from omniorder.api.routers import (
+    catalog,
+    fulfillments,
+    inventory,
+    orders,
+    promises,
+    stats,
+    system,
+)
 from omniorder.api.schemas import Problem
 from omniorder.config import Settings
 from omniorder.db.engine import make_engine
@@ -70,10 +78,13 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.include_router(catalog.router, prefix="/v1")
     app.include_router(inventory.router, prefix="/v1")
     app.include_router(orders.router, prefix="/v1")
+    app.include_router(promises.router, prefix="/v1")
+    app.include_router(stats.router, prefix="/v1")
     app.include_router(fulfillments.router, prefix="/v1")
     app.include_router(system.router, prefix="/v1")
     app.include_router(system.ops)
 
+    app.add_middleware(Errors)
     app.add_middleware(RequestMetrics)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     original_openapi = app.openapi

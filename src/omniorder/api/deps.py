@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
 from fastapi.dependencies.models import Dependant
@@ -14,12 +14,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from omniorder.api.responses import JSONResponse
 from omniorder.db.repositories.keys import ApiKey
+from omniorder.db.uow import UnitOfWork
 from omniorder.domain.errors import FieldError, Forbidden, ValidationFailed
 from omniorder.domain.model import Role
 from omniorder.services.database import Database, Idempotency
 from omniorder.services.keys import Authenticator
 
+R = TypeVar("R")
 bearer = HTTPBearer(auto_error=False, description="An omniorder API key.")
 
 
@@ -92,21 +95,30 @@ IdempotencyKeyHeader = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        description="Same key and same body replay the first answer; same key with another "
-        "body is a 409.",
+        description="Same key and same body replay the first answer (nothing is done twice); "
+        "same key with another body is a 409. Keys are scoped to the API key.",
+        max_length=255,
     ),
 ]
 
 
 def request_hash(method: str, path: str, body: BaseModel | None) -> str:
     payload: Any = None if body is None else body.model_dump(mode="json")
+    return _fingerprint(method, path, payload)
+
+
+def _fingerprint(method: str, path: str, payload: Any) -> str:
     canonical = json.dumps([method, path, payload], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def idempotency(
-    principal: ApiKey, key: str | None, method: str, path: str, body: BaseModel | None
+async def idempotency(
+    request: Request,
+    principal: Annotated[ApiKey, Depends(get_principal)],
+    key: IdempotencyKeyHeader = None,
 ) -> Idempotency | None:
+    """The ``Idempotency-Key`` of a writing request, with the fingerprint of what it asks
+    (method, path and the body's JSON, key order aside): every creating POST takes it."""
     if key is None:
         return None
     if not 1 <= len(key) <= 255 or not key.isprintable():
@@ -114,4 +126,29 @@ def idempotency(
             "invalid Idempotency-Key",
             [FieldError("Idempotency-Key", "1 to 255 printable characters")],
         )
-    return Idempotency(principal.id, key, request_hash(method, path, body))
+    raw = await request.body()
+    try:
+        payload: Any = json.loads(raw) if raw else None
+    except ValueError:
+        payload = raw.decode("utf-8", "replace")  # the route refuses it anyway
+    return Idempotency(principal.id, key, _fingerprint(request.method, request.url.path, payload))
+
+
+Idempotent = Annotated[Idempotency | None, Depends(idempotency)]
+
+
+def respond(
+    db: Database,
+    idempotent: Idempotency | None,
+    action: Callable[[UnitOfWork], R],
+    render: Callable[[R], tuple[int, Any]],
+    committed: Callable[[int, Any], None] | None = None,
+) -> JSONResponse:
+    """Run a writing action in one transaction, exactly once per idempotency key, and answer
+    what ``render`` makes of its result (or the stored answer of the first request);
+    ``committed`` hears of the answer once the change is committed."""
+    status, body, replayed = db.execute(action, render, idempotent)
+    if committed is not None:
+        committed(status, body)
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return JSONResponse(body, status_code=status, headers=headers)

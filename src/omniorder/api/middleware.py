@@ -1,8 +1,10 @@
-"""ASGI middleware: request body size limit (413 before the body is read whole), metrics."""
+"""ASGI middleware: request body size limit (413 before the body is read whole), metrics, and
+the last line of defence that turns a bug into a 500 problem without dropping the connection."""
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -78,6 +80,63 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+log = logging.getLogger("omniorder.api")
+
+
+def _problem_body(status: int, title: str, detail: str, slug: str) -> bytes:
+    return json.dumps(
+        {
+            "type": f"/problems/{slug}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "errors": [],
+        }
+    ).encode()
+
+
+class Errors:
+    """An exception no handler took is a bug: it is logged with its traceback and answered
+    with a 500 problem, and the connection stays open for the client's next request (left to
+    the framework, the exception would reach the server, which closes the connection)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except _TooLarge:
+            raise  # BodyLimit's own signal
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            body = _problem_body(500, "Internal error", "an unexpected error occurred", "internal")
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/problem+json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
 
 
 class RequestMetrics:

@@ -7,7 +7,7 @@ from typing import Any
 
 from omniorder.db.repositories.catalog import Channel
 from omniorder.db.repositories.keys import ApiKey
-from omniorder.db.repositories.stock import LedgerEntry
+from omniorder.db.repositories.ledger import LedgerEntry
 from omniorder.domain.model import Location, Product, StockPosition
 from omniorder.domain.sourcing import SourcingProfile
 from omniorder.services.catalog import profile_rules

@@ -203,6 +203,8 @@ promises = Table(
     Column("expires_at", UTCDateTime),
     Column("order_id", ID),
     Column("created_at", UTCDateTime, nullable=False),
+    # the held option's delivery (or pickup-ready) date: the order that takes it promises it
+    Column("promised_date", Date),
     Index("ix_promises_expiry", "status", "expires_at"),
 )
 
@@ -229,6 +231,14 @@ orders = Table(
     Column("hold_reason", String(40)),
     # how often fulfillments of the order were rejected or timed out and re-routed
     Column("reroutes", Integer, nullable=False, server_default=text("0")),
+    # since when the order is on hold (its fulfillments' timers are paused that long)
+    Column("held_at", UTCDateTime),
+    # as the channel sent them: the rest of the address (name, company, address_lines, city,
+    # region, phone, email), the customer, the prices' currency, the channel's own fields
+    Column("ship_to_address", JSON),
+    Column("customer", JSON),
+    Column("currency", String(3)),
+    Column("metadata", JSON),
     UniqueConstraint("channel", "external_id"),
     Index("ix_orders_status", "status", "id"),
 )
@@ -246,6 +256,10 @@ order_lines = Table(
     Column("shipped", Integer, nullable=False),
     # of the shipped units, how many came back
     Column("returned", Integer, nullable=False, server_default=text("0")),
+    # as the channel sent them
+    Column("name", String(200)),
+    Column("unit_price", String(32)),
+    Column("metadata", JSON),
     CheckConstraint("quantity > 0", name="quantity_positive"),
     CheckConstraint("returned >= 0 AND returned <= shipped", name="returned_of_shipped"),
     CheckConstraint(
@@ -276,6 +290,8 @@ fulfillments = Table(
     Column("accept_by", UTCDateTime),
     Column("expires_at", UTCDateTime),
     Column("rejection_reason", String(40)),
+    # units the location gave back: [{sku, quantity, reason}]
+    Column("rejected_lines", JSON),
     Index("ix_fulfillments_order", "order_id"),
     Index("ix_fulfillments_accept_by", "accept_by"),
     Index("ix_fulfillments_expires_at", "expires_at"),

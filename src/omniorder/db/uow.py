@@ -24,7 +24,9 @@ from omniorder.db.repositories.catalog import (
 from omniorder.db.repositories.events import EventRepository
 from omniorder.db.repositories.keys import IdempotencyRepository, KeyRepository
 from omniorder.db.repositories.orders import OrderRepository
+from omniorder.db.repositories.promises import PromiseRepository
 from omniorder.db.repositories.stock import StockRepository
+from omniorder.db.repositories.supply import IncomingRepository, ReturnRepository
 from omniorder.db.staging import StagedInserts
 
 
@@ -39,6 +41,9 @@ class UnitOfWork:
     keys: KeyRepository
     idempotency: IdempotencyRepository
     events: EventRepository
+    incoming: IncomingRepository
+    returns: ReturnRepository
+    promises: PromiseRepository
     staged: StagedInserts
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
@@ -62,6 +67,9 @@ class UnitOfWork:
         self.keys = KeyRepository(conn)
         self.idempotency = IdempotencyRepository(conn)
         self.events = EventRepository(conn, staged)
+        self.incoming = IncomingRepository(conn)
+        self.returns = ReturnRepository(conn)
+        self.promises = PromiseRepository(conn)
         return self
 
     def __exit__(

@@ -91,6 +91,11 @@ class Product:
     weight_kg: float | None = None
 
 
+#: The largest stock count (on hand, reserved, safety stock) a position holds: a change that
+#: would pass it is refused.
+MAX_STOCK = 2_147_483_647
+
+
 @dataclass(slots=True)
 class StockPosition:
     location_id: str
@@ -102,6 +107,29 @@ class StockPosition:
     @property
     def available(self) -> int:
         return max(0, self.on_hand - self.reserved - self.safety_stock)
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """Where the parcel goes, stored as the channel gave it (the point to route to is the
+    order's ``ship_to``)."""
+
+    name: str | None = None
+    company: str | None = None
+    address_lines: tuple[str, ...] = ()
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
 
 
 @dataclass(slots=True)
@@ -117,12 +145,26 @@ class OrderLine:
     #: When the backordered units are expected, from incoming supply (not stored: computed
     #: when the order is read; None when no expected supply covers them).
     backorder_expected_date: date | None = None
+    #: As the channel sent them: the product's name on the order, the unit price (a decimal
+    #: string, in the order's currency) and the channel's own fields.
+    name: str | None = None
+    unit_price: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class FulfillmentLine:
     sku: str
     quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedLine:
+    """Units a location gave back, and why (a reject reason, ``not_accepted``, ``shortage``)."""
+
+    sku: str
+    quantity: int
+    reason: str
 
 
 @dataclass(slots=True)
@@ -141,6 +183,23 @@ class Fulfillment:
     accept_by: datetime | None = None
     expires_at: datetime | None = None
     rejection_reason: str | None = None
+    rejected_lines: list[RejectedLine] = field(default_factory=list)
+
+    def give_back(self, units: dict[str, int], reason: str) -> None:
+        """Take ``units`` (per SKU) off the fulfillment's lines and record them as rejected."""
+        left = []
+        for ln in self.lines:
+            qty = ln.quantity - units.get(ln.sku, 0)
+            if qty < 0:
+                raise ValueError(f"the fulfillment holds {ln.quantity} of '{ln.sku}'")
+            if qty:
+                left.append(FulfillmentLine(ln.sku, qty))
+        self.lines = left
+        rejected = {(r.sku, r.reason): r.quantity for r in self.rejected_lines}
+        for sku, qty in sorted(units.items()):
+            if qty > 0:
+                rejected[(sku, reason)] = rejected.get((sku, reason), 0) + qty
+        self.rejected_lines = [RejectedLine(s, q, r) for (s, r), q in rejected.items()]
 
 
 @dataclass(slots=True)
@@ -153,12 +212,56 @@ class Order:
     lines: list[OrderLine]
     created_at: datetime
     updated_at: datetime
+    #: The point the order is routed to (from coordinates, or the US ZIP code).
     ship_to: GeoPoint | None = None
-    ship_to_postal_code: str | None = None
-    ship_to_country: str | None = None
+    address: Address | None = None
     pickup_location_id: str | None = None
     sourcing_profile: str = "default"
     fulfillments: list[Fulfillment] = field(default_factory=list)
     hold_reason: str | None = None
+    #: Since when the order is on hold: its fulfillments' timers are paused that long.
+    held_at: datetime | None = None
     reroutes: int = 0
     promise_by: date | None = None
+    customer: Customer | None = None
+    #: ISO 4217 code of the line prices.
+    currency: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def on_hold(self) -> bool:
+        return self.hold_reason is not None
+
+    def line(self, sku: str) -> OrderLine:
+        return next(ln for ln in self.lines if ln.sku == sku)
+
+    def fulfillment(self, fulfillment_id: str) -> Fulfillment:
+        return next(f for f in self.fulfillments if f.id == fulfillment_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """Supply on its way to a location (a purchase order, a transfer), received into on_hand."""
+
+    id: str
+    location_id: str
+    sku: str
+    quantity: int
+    expected_date: date
+    reference: str | None
+    received_quantity: int | None
+    received_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    """Units of a shipped order that came back to a location."""
+
+    id: str
+    order_id: str
+    location_id: str
+    lines: tuple[tuple[str, int], ...]
+    restock: bool
+    reason: str | None
+    created_at: datetime

@@ -405,8 +405,15 @@ class SearchStats:
     nodes: int = 0
     pruned: int = 0
     complete: bool = True
-    #: Lower bound of every plan using each site (screening), by site index.
+    #: Lower bound of every plan using each site (screening), by site index: the smaller of
+    #: the cost of its plan alone and the bound of every plan with it and others.
     site_bounds: list[float] = field(default_factory=list)
+    site_alone: list[float] = field(default_factory=list)
+    site_with_others: list[float] = field(default_factory=list)
+    #: How the bound with others was found: "two_parcels" (any plan of two or more sites pays
+    #: the two smallest fixed costs and every unit at its cheapest unit cost) or "per_unit"
+    #: (screening: the site's own costs, every other unit at its cheapest per-unit bound).
+    with_others_rule: str = ""
 
 
 @dataclass(slots=True)
@@ -621,6 +628,8 @@ def optimize(
     if n == 1 or best.best.total < floor - COST_TOLERANCE:
         # No plan of two or more sites can beat the best single one: nothing to search.
         stats.site_bounds = [min(floor, single) for single in singles]
+        stats.site_alone, stats.site_with_others = singles, [floor] * n
+        stats.with_others_rule = "two_parcels"
         stats.screened_out = n
         return best.best, best.ranked(), stats, {"name": "branch-and-bound", "gap": 0.0}
     multi = screen_bounds(problem, cheapest)
@@ -629,6 +638,8 @@ def optimize(
         _greedy(problem, alive, best)
         alive = [i for i in alive if multi[i] <= best.best.total + COST_TOLERANCE]
     stats.site_bounds = [min(a, b) for a, b in zip(multi, singles, strict=True)]
+    stats.site_alone, stats.site_with_others = singles, multi
+    stats.with_others_rule = "per_unit"
     stats.screened_out = n - len(alive)
     search = _Search(problem, alive, best, budget)
     search.run()
@@ -860,14 +871,22 @@ def plan(
         chosen = to_plan(problem, best, profile)
         chosen_dict = chosen.as_dict()
     if stats.site_bounds:
-        by_id = {s.location.id: b for s, b in zip(problem.sites, stats.site_bounds, strict=True)}
+        by_id = {
+            s.location.id: i for i, s in enumerate(problem.sites) if i < len(stats.site_bounds)
+        }
         limit = best.total + COST_TOLERANCE
         for entry in trace_candidates:
-            bound = by_id.get(entry["location_id"])
-            if bound is not None:
-                entry["lower_bound"] = bound
-                if bound > limit:
+            i = by_id.get(entry["location_id"])
+            if i is not None:
+                entry["lower_bound"] = stats.site_bounds[i]
+                if stats.site_bounds[i] > limit:
                     entry["excluded"] = "cost_bound"
+                    # which bounds prove it: its plan alone, and every plan with others
+                    entry["bound"] = {
+                        "alone": stats.site_alone[i],
+                        "with_others": stats.site_with_others[i],
+                        "rule": stats.with_others_rule,
+                    }
     trace: dict[str, Any] = {
         "profile": {"name": profile.name, "version": profile.version},
         "method": method,

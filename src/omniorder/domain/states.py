@@ -39,13 +39,25 @@ HOLDING_STATES = frozenset({F.PENDING, F.ACCEPTED, F.PICKED, F.READY_FOR_PICKUP}
 FINAL_STATES = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 #: States whose units have left the location.
 DELIVERED_STATES = frozenset({F.SHIPPED, F.PICKED_UP})
+#: States whose goods are not picked yet: a shortage takes its units from these.
+UNPICKED_STATES = (F.PENDING.value, F.ACCEPTED.value)
+#: The only move a fulfillment of an order on hold may make.
+MOVES_WHILE_HELD = frozenset({F.CANCELLED})
 
 
-def move(current: FulfillmentState | str, target: FulfillmentState | str) -> FulfillmentState:
-    """Return ``target`` if the table allows ``current -> target``; raise IllegalTransition."""
+def move(
+    current: FulfillmentState | str, target: FulfillmentState | str, *, held: bool = False
+) -> FulfillmentState:
+    """Return ``target`` if the table allows ``current -> target`` (and, for an order on
+    hold, the move is a cancel); raise IllegalTransition."""
     cur, nxt = FulfillmentState(current), FulfillmentState(target)
     if nxt not in TRANSITIONS[cur]:
         raise IllegalTransition(f"a fulfillment in state '{cur}' cannot move to '{nxt}'")
+    if held and nxt not in MOVES_WHILE_HELD:
+        raise IllegalTransition(
+            f"the order is on hold: its fulfillments cannot move to '{nxt}' until it is "
+            "released (only a cancel is allowed)"
+        )
     return nxt
 
 
@@ -55,7 +67,6 @@ class OrderStatus(StrEnum):
     BACKORDERED = "backordered"
     ON_HOLD = "on_hold"
     PARTIALLY_SHIPPED = "partially_shipped"
-    SHIPPED = "shipped"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,23 @@ from omniorder.db.uow import UnitOfWork
 from omniorder.domain.errors import FieldError, NotFound, ValidationFailed
 from omniorder.domain.model import Location, Product
 from omniorder.domain.sourcing import ALL_LOCATION_TYPES, SourcingProfile
+
+
+def require_known(
+    uow: UnitOfWork,
+    skus: Sequence[tuple[str, str]] = (),
+    locations: Sequence[tuple[str, str]] = (),
+) -> None:
+    """Raise one 422 naming every unknown SKU and location, each with the field it came from."""
+    errors: list[FieldError] = []
+    known_skus = uow.products.existing_skus(s for _, s in skus)
+    errors += [FieldError(f, f"unknown SKU '{s}'") for f, s in skus if s not in known_skus]
+    known_locs = uow.locations.existing_ids(loc for _, loc in locations)
+    errors += [
+        FieldError(f, f"unknown location '{loc}'") for f, loc in locations if loc not in known_locs
+    ]
+    if errors:
+        raise ValidationFailed("the request names unknown SKUs or locations", errors)
 
 
 def put_location(uow: UnitOfWork, loc: Location) -> tuple[Location, bool]:
@@ -43,6 +61,22 @@ def get_product(uow: UnitOfWork, sku: str) -> Product:
 
 DEFAULT_PROFILE = "default"
 _PROFILE_FIELDS = {f.name for f in fields(SourcingProfile)} - {"name", "version"}
+#: Profiles that always exist (as version 0, until a version is stored under their name).
+#: ``default``: least total cost (parcels, handling, units, distance, backorders), which may
+#: ship from a far warehouse rather than a nearby store that charges handling.
+#: ``fastest``: distance and lateness weigh heavily, so it ships from the nearest stock that
+#: keeps the order's promised date (``promise_by``), paying a parcel more where that is faster;
+#: backordering stays dearer than shipping from anywhere.
+BUILT_IN_PROFILES = {
+    DEFAULT_PROFILE: SourcingProfile(name=DEFAULT_PROFILE, version=0),
+    "fastest": SourcingProfile(
+        name="fastest",
+        version=0,
+        unit_km_cost=0.005,
+        backorder_penalty=100.0,
+        late_day_cost=50.0,
+    ),
+}
 
 
 def profile_from_rules(name: str, version: int, rules: dict[str, Any]) -> SourcingProfile:
@@ -62,9 +96,21 @@ def get_profile(uow: UnitOfWork, name: str) -> SourcingProfile:
     stored = uow.profiles.get(name)
     if stored is not None:
         return profile_from_rules(name, stored[0], stored[1])
-    if name == DEFAULT_PROFILE:
-        return SourcingProfile(name=DEFAULT_PROFILE, version=0)
+    if name in BUILT_IN_PROFILES:
+        return BUILT_IN_PROFILES[name]
     raise NotFound(f"sourcing profile '{name}' does not exist")
+
+
+def list_profiles(
+    uow: UnitOfWork, limit: int, after: str | None
+) -> tuple[list[SourcingProfile], str | None]:
+    """Profiles in their current versions, by name after ``after``, built-in ones included;
+    and the name to continue after when more follow."""
+    stored = uow.profiles.names_after(after, limit + 1)
+    names = sorted({*stored, *(n for n in BUILT_IN_PROFILES if after is None or n > after)})
+    more = len(names) > limit
+    names = names[:limit]
+    return [get_profile(uow, n) for n in names], (names[-1] if more else None)
 
 
 def resolve_profile(uow: UnitOfWork, name: str | None, channel: str) -> SourcingProfile:
@@ -73,21 +119,21 @@ def resolve_profile(uow: UnitOfWork, name: str | None, channel: str) -> Sourcing
     resolved, version, rules = uow.profiles.for_order(name, channel)
     if rules is not None:
         return profile_from_rules(resolved, version, rules)
-    if resolved == DEFAULT_PROFILE:
-        return SourcingProfile(name=DEFAULT_PROFILE, version=0)
+    if resolved in BUILT_IN_PROFILES:
+        return BUILT_IN_PROFILES[resolved]
     raise NotFound(f"sourcing profile '{resolved}' does not exist")
 
 
 def profile_version(
     uow: UnitOfWork, name: str, version: int
 ) -> tuple[SourcingProfile, datetime | None]:
-    """One stored version of a profile and when it was stored (version 0 of 'default' is the
-    built-in one: never stored)."""
+    """One stored version of a profile and when it was stored (version 0 of a built-in
+    profile is never stored)."""
     stored = uow.profiles.version(name, version)
     if stored is not None:
         return profile_from_rules(name, version, stored[0]), stored[1]
-    if name == DEFAULT_PROFILE and version == 0:
-        return SourcingProfile(name=DEFAULT_PROFILE, version=0), None
+    if name in BUILT_IN_PROFILES and version == 0:
+        return BUILT_IN_PROFILES[name], None
     raise NotFound(f"sourcing profile '{name}' has no version {version}")
 
 

@@ -30,6 +30,15 @@ TRANSIENT_ATTEMPTS = 4
 TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 
 
+def is_duplicate(exc: IntegrityError) -> bool:
+    """A unique key taken by a concurrent request (the only integrity error a correct request
+    meets; any other is a bug and is raised as it is)."""
+    state = getattr(exc.orig, "sqlstate", None)
+    if state is not None:
+        return bool(state == "23505")
+    return "UNIQUE constraint failed" in str(exc.orig)
+
+
 def is_transient(exc: OperationalError) -> bool:
     """A failure that retrying the whole transaction may cure."""
     state = getattr(exc.orig, "sqlstate", None)
@@ -64,6 +73,8 @@ class Database:
                     uow.commit()
                     return result
             except IntegrityError as exc:
+                if not is_duplicate(exc):
+                    raise
                 unique_races += 1
                 if unique_races == 2:
                     raise Conflict("the request conflicts with a concurrent change") from exc
@@ -80,21 +91,24 @@ class Database:
         action: Callable[[UnitOfWork], R],
         render: Callable[[R], tuple[int, Any]],
         idempotency: Idempotency | None = None,
-    ) -> tuple[int, Any]:
-        """Run a creating action exactly once per idempotency key.
+    ) -> tuple[int, Any, bool]:
+        """Run a creating action exactly once per idempotency key; returns (status, body,
+        replayed).
 
         The stored answer is written in the same transaction as the change, so a replay either
         finds the whole change and its answer, or neither. Same key and same request: the stored
-        answer. Same key, different request: 409.
+        answer. Same key, different request: 409. Two requests with the same key at once: one
+        commits, the other's insert of the key fails on the unique key, and its retry finds the
+        stored answer.
         """
 
-        def run(uow: UnitOfWork) -> tuple[int, Any]:
+        def run(uow: UnitOfWork) -> tuple[int, Any, bool]:
             if idempotency is not None:
                 stored = uow.idempotency.get(idempotency.api_key_id, idempotency.key)
                 if stored is not None:
                     if stored.request_hash != idempotency.request_hash:
                         raise Conflict("this Idempotency-Key was used with a different request")
-                    return stored.status_code, stored.body
+                    return stored.status_code, stored.body, True
             status, body = render(action(uow))
             if idempotency is not None:
                 uow.idempotency.add(
@@ -104,6 +118,6 @@ class Database:
                     status,
                     body,
                 )
-            return status, body
+            return status, body, False
 
         return self.write(run)

@@ -21,12 +21,14 @@ from omniorder.db.clock import utcnow
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
-from omniorder.domain.model import Fulfillment, FulfillmentLine, Order, ServiceLevel
+from omniorder.domain.model import Fulfillment, Order, ServiceLevel
 from omniorder.domain.policy import DEFAULT_POLICY, LifecyclePolicy
 from omniorder.domain.states import FulfillmentState, move
 from omniorder.services.access import check_location
+from omniorder.services.allocation import allocate
 from omniorder.services.catalog import get_profile
-from omniorder.services.orders import allocate, fulfillment_dict, order_dict, refresh_status
+from omniorder.services.orders import refresh_status
+from omniorder.services.payloads import fulfillment_dict, order_dict, position_event
 
 F = FulfillmentState
 REJECT_REASONS = ("out_of_stock", "damaged", "capacity", "other")
@@ -34,7 +36,6 @@ REJECT_REASONS = ("out_of_stock", "damaged", "capacity", "other")
 NOT_ACCEPTED = "not_accepted"
 #: The hold put on an order that bounced too often.
 TOO_MANY_REROUTES = "too_many_reroutes"
-HOLD_REASONS = ("payment", "fraud", "manual")
 
 
 @dataclass(slots=True)
@@ -57,12 +58,14 @@ def load(uow: UnitOfWork, fulfillment_id: str, principal: ApiKey | None) -> Load
     return Loaded(order, f)
 
 
-def get_fulfillment(uow: UnitOfWork, fulfillment_id: str, principal: ApiKey) -> Fulfillment:
-    found = uow.orders.fulfillment(fulfillment_id)
-    if found is None:
+def get_fulfillment(uow: UnitOfWork, fulfillment_id: str, principal: ApiKey) -> Loaded:
+    order_id = uow.orders.order_of_fulfillment(fulfillment_id)
+    order = None if order_id is None else uow.orders.get(order_id)
+    if order is None:
         raise NotFound(f"fulfillment '{fulfillment_id}' does not exist")
-    check_location(principal, [found.location_id])
-    return found
+    f = order.fulfillment(fulfillment_id)
+    check_location(principal, [f.location_id])
+    return Loaded(order, f)
 
 
 def _save(uow: UnitOfWork, loaded: Loaded, event: str, extra: dict[str, Any] | None = None) -> None:
@@ -70,19 +73,28 @@ def _save(uow: UnitOfWork, loaded: Loaded, event: str, extra: dict[str, Any] | N
     uow.orders.save_fulfillment(f)
     refresh_status(order)
     uow.orders.save_lines(order)
-    uow.emit(event, order.id, {**fulfillment_dict(f), **(extra or {})})
+    uow.emit(event, order.id, {**fulfillment_dict(order, f), **(extra or {})})
 
 
-def _line(order: Order, sku: str) -> Any:
-    return next(ln for ln in order.lines if ln.sku == sku)
+def _move(loaded: Loaded, target: FulfillmentState) -> None:
+    """Move the fulfillment through the table; nothing but a cancel while the order is held."""
+    f = loaded.fulfillment
+    f.state = move(f.state, target, held=loaded.order.on_hold).value
 
 
 def accept(uow: UnitOfWork, fulfillment_id: str, principal: ApiKey | None) -> Loaded:
     loaded = load(uow, fulfillment_id, principal)
-    f = loaded.fulfillment
-    f.state = move(f.state, F.ACCEPTED).value
-    f.accept_by = None
+    _move(loaded, F.ACCEPTED)
+    loaded.fulfillment.accept_by = None
     _save(uow, loaded, "fulfillment.accepted")
+    return loaded
+
+
+def pick(uow: UnitOfWork, fulfillment_id: str, principal: ApiKey | None) -> Loaded:
+    """The goods are picked and packed: from now on a shortage leaves them alone."""
+    loaded = load(uow, fulfillment_id, principal)
+    _move(loaded, F.PICKED)
+    _save(uow, loaded, "fulfillment.picked")
     return loaded
 
 
@@ -98,8 +110,7 @@ def ship(
     order, f = loaded.order, loaded.fulfillment
     if order.service_level is ServiceLevel.PICKUP:
         raise Conflict("a pickup fulfillment is collected at the store, not shipped")
-    _not_held(order)
-    f.state = move(f.state, F.SHIPPED).value
+    _move(loaded, F.SHIPPED)
     f.carrier, f.tracking_number = carrier, tracking_number
     _deliver(uow, loaded, "ship")
     _save(uow, loaded, "fulfillment.shipped")
@@ -117,8 +128,7 @@ def ready_for_pickup(
     order, f = loaded.order, loaded.fulfillment
     if order.service_level is not ServiceLevel.PICKUP:
         raise Conflict("only pickup fulfillments wait for the customer at the store")
-    _not_held(order)
-    f.state = move(f.state, F.READY_FOR_PICKUP).value
+    _move(loaded, F.READY_FOR_PICKUP)
     f.expires_at = policy.pickup_expires(utcnow())
     _save(uow, loaded, "fulfillment.ready_for_pickup")
     return loaded
@@ -127,8 +137,7 @@ def ready_for_pickup(
 def picked_up(uow: UnitOfWork, fulfillment_id: str, principal: ApiKey | None) -> Loaded:
     loaded = load(uow, fulfillment_id, principal)
     f = loaded.fulfillment
-    _not_held(loaded.order)
-    f.state = move(f.state, F.PICKED_UP).value
+    _move(loaded, F.PICKED_UP)
     f.expires_at = None
     _deliver(uow, loaded, "pickup")
     _save(uow, loaded, "fulfillment.picked_up")
@@ -141,8 +150,7 @@ def cancel(
 ) -> Loaded:
     """The fulfillment's units are cancelled from the order; their reservations released."""
     loaded = load(uow, fulfillment_id, principal)
-    f = loaded.fulfillment
-    f.state = move(f.state, F.CANCELLED).value
+    _move(loaded, F.CANCELLED)
     _drop_units(uow, loaded, "cancel_fulfillment")
     _save(uow, loaded, "fulfillment.cancelled", {"reason": reason})
     _order_event(uow, loaded.order)
@@ -154,7 +162,8 @@ def expire(uow: UnitOfWork, fulfillment_id: str, now: datetime) -> Loaded | None
     units are cancelled. None when it is no longer due (collected meanwhile)."""
     loaded = load(uow, fulfillment_id, None)
     f = loaded.fulfillment
-    if f.state != F.READY_FOR_PICKUP or f.expires_at is None or f.expires_at > now:
+    due = f.state == F.READY_FOR_PICKUP and f.expires_at is not None and f.expires_at <= now
+    if not due or loaded.order.on_hold:
         return None
     f.state = move(f.state, F.EXPIRED).value
     f.expires_at = None
@@ -196,32 +205,22 @@ def reject(
         ]
         if errors:
             raise ValidationFailed("cannot reject more units than the fulfillment holds", errors)
-    whole = all(rejected.get(sku, 0) >= qty for sku, qty in held.items())
-    target = F.REJECTED if whole else F(f.state)
-    if whole:
-        f.state = move(f.state, F.REJECTED).value
-    elif F(f.state) not in (F.PENDING, F.ACCEPTED):
-        move(f.state, F.REJECTED)  # the same rule as a whole rejection: 409 from here
-    f.rejection_reason = reason
-    f.accept_by = None if whole else f.accept_by
-    _release(uow, order, f, rejected, "reject")
+    # the same rule for a whole or a partial rejection: 409 from a state that cannot reject
+    move(f.state, F.REJECTED, held=order.on_hold)
+    whole = give_back(uow, order, f, rejected, reason)
     if reason == "out_of_stock":
         for sku, qty in sorted(rejected.items()):
-            pos = uow.stock.get(f.location_id, sku)
-            if pos is None:
-                continue
-            lower = max(pos.reserved, pos.on_hand - qty)
-            if lower < pos.on_hand:
-                uow.stock.adjust(f.location_id, sku, lower - pos.on_hand, "count_correction", f.id)
-    f.lines = [
-        FulfillmentLine(x.sku, x.quantity - rejected.get(x.sku, 0))
-        for x in f.lines
-        if x.quantity - rejected.get(x.sku, 0) > 0
-    ]
+            pos = uow.stock.lower_on_hand(f.location_id, sku, qty, "count_correction", f.id)
+            if pos is not None:
+                uow.emit(
+                    "inventory.updated",
+                    f"{pos.location_id}/{pos.sku}",
+                    position_event(pos, -qty, "count_correction"),
+                )
     _save(
         uow,
         loaded,
-        "fulfillment.rejected" if target is F.REJECTED else "fulfillment.partially_rejected",
+        "fulfillment.rejected" if whole else "fulfillment.partially_rejected",
         {
             "reason": reason,
             "note": note,
@@ -232,23 +231,44 @@ def reject(
     return loaded
 
 
+def give_back(
+    uow: UnitOfWork, order: Order, f: Fulfillment, units: dict[str, int], reason: str
+) -> bool:
+    """The location gives ``units`` of the fulfillment back: their reservations are released,
+    the order's lines get them back as backordered, the fulfillment records them as rejected
+    (and is rejected when nothing is left). Returns whether it was rejected whole."""
+    _release(uow, order, f, units, reason)
+    f.give_back(units, reason)
+    f.rejection_reason = reason
+    if not f.lines:
+        f.state = F.REJECTED.value
+        f.accept_by = None
+    return not f.lines
+
+
 def reroute(
     uow: UnitOfWork, order: Order, *, cause: str, policy: LifecyclePolicy = DEFAULT_POLICY
 ) -> list[Fulfillment]:
     """Source the order's backordered units again after a rejection or a time-out, excluding
     every location that rejected it; past the policy's limit, hold the order instead."""
+    if order.on_hold:  # a held order's units wait, backordered, for its release
+        refresh_status(order)
+        uow.orders.save_lines(order)
+        _order_event(uow, order)
+        return []
     order.reroutes += 1
     metrics.REROUTES.labels(cause).inc()
     if order.reroutes > policy.max_reroutes:
         order.hold_reason = TOO_MANY_REROUTES
+        order.held_at = utcnow()
         refresh_status(order)
         uow.orders.save_lines(order)
         uow.emit("order.held", order.id, {**order_dict(order), "cause": cause})
         return []
-    return _allocate_again(uow, order, cause, policy)
+    return allocate_again(uow, order, cause, policy)
 
 
-def _allocate_again(
+def allocate_again(
     uow: UnitOfWork, order: Order, cause: str, policy: LifecyclePolicy
 ) -> list[Fulfillment]:
     """Source the order's backordered units. Locations that rejected the order (or let it
@@ -272,7 +292,7 @@ def _allocate_again(
     refresh_status(order)
     uow.orders.save_lines(order)
     for f in created:
-        uow.emit("fulfillment.created", order.id, fulfillment_dict(f))
+        uow.emit("fulfillment.created", order.id, fulfillment_dict(order, f))
     _order_event(uow, order)
     return created
 
@@ -284,41 +304,9 @@ def time_out(
     behalf and re-routed. None when it is no longer due (accepted meanwhile)."""
     loaded = load(uow, fulfillment_id, None)
     f = loaded.fulfillment
-    if f.state != F.PENDING or f.accept_by is None or f.accept_by > now:
+    if f.state != F.PENDING or f.accept_by is None or f.accept_by > now or loaded.order.on_hold:
         return None
     return reject(uow, fulfillment_id, None, NOT_ACCEPTED, policy=policy)
-
-
-# -- holds -----------------------------------------------------------------------------------
-
-
-def hold(uow: UnitOfWork, order: Order, reason: str) -> Order:
-    """Hold an order: it keeps its reservations (the stock is there when the hold is lifted),
-    its fulfillments cannot ship or be handed over, and its backorders are not sourced."""
-    if order.status in ("cancelled", "completed"):
-        raise Conflict(f"order '{order.id}' is {order.status}: nothing to hold")
-    if order.hold_reason is not None:
-        raise Conflict(f"order '{order.id}' is already on hold ({order.hold_reason})")
-    order.hold_reason = reason
-    refresh_status(order)
-    uow.orders.save_lines(order)
-    uow.emit("order.held", order.id, order_dict(order))
-    return order
-
-
-def release_hold(uow: UnitOfWork, order: Order, policy: LifecyclePolicy = DEFAULT_POLICY) -> Order:
-    """Lift the hold; backordered units are sourced at once (an order held for bouncing gets a
-    fresh count of re-routes)."""
-    if order.hold_reason is None:
-        raise Conflict(f"order '{order.id}' is not on hold")
-    if order.hold_reason == TOO_MANY_REROUTES:
-        order.reroutes = 0
-    order.hold_reason = None
-    refresh_status(order)
-    uow.orders.save_lines(order)
-    uow.emit("order.released", order.id, order_dict(order))
-    _allocate_again(uow, order, "order.released", policy)
-    return order
 
 
 # -- backorders ------------------------------------------------------------------------------
@@ -334,17 +322,12 @@ def release_backorders(
         order = uow.orders.get(order_id, for_update=True)
         if order is None or order.hold_reason is not None:
             continue
-        if _allocate_again(uow, order, "stock.increased", policy):
+        if allocate_again(uow, order, "stock.increased", policy):
             served += 1
     return served
 
 
 # -- shared moves ----------------------------------------------------------------------------
-
-
-def _not_held(order: Order) -> None:
-    if order.hold_reason is not None:
-        raise Conflict(f"order '{order.id}' is on hold ({order.hold_reason})")
 
 
 def _release(
@@ -356,7 +339,7 @@ def _release(
         if qty <= 0:
             continue
         uow.stock.release(f.location_id, sku, qty, reason, f.id)
-        line = _line(order, sku)
+        line = order.line(sku)
         line.allocated -= qty
         line.backordered += qty
 
@@ -366,7 +349,7 @@ def _drop_units(uow: UnitOfWork, loaded: Loaded, reason: str) -> None:
     order, f = loaded.order, loaded.fulfillment
     for ln in f.lines:
         uow.stock.release(f.location_id, ln.sku, ln.quantity, reason, f.id)
-        line = _line(order, ln.sku)
+        line = order.line(ln.sku)
         line.allocated -= ln.quantity
         line.cancelled += ln.quantity
 
@@ -375,7 +358,7 @@ def _deliver(uow: UnitOfWork, loaded: Loaded, reason: str) -> None:
     order, f = loaded.order, loaded.fulfillment
     for ln in f.lines:
         uow.stock.consume(f.location_id, ln.sku, ln.quantity, reason, f.id)
-        line = _line(order, ln.sku)
+        line = order.line(ln.sku)
         line.allocated -= ln.quantity
         line.shipped += ln.quantity
 

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
-
-from omniorder.db import tables as t
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain.errors import Conflict, FieldError, StaleSequence, ValidationFailed
 from omniorder.domain.geo import GeoPoint, haversine_km
-from omniorder.domain.model import StockPosition
+from omniorder.domain.model import MAX_STOCK, StockPosition
+from omniorder.services.catalog import require_known
+from omniorder.services.payloads import position_event
+from omniorder.services.shortages import resolve_shortages
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,37 +31,10 @@ class SnapshotResult:
     sequence: int | None
 
 
-def position_event(pos: StockPosition, delta: int, reason: str) -> dict[str, object]:
-    return {
-        "location_id": pos.location_id,
-        "sku": pos.sku,
-        "on_hand": pos.on_hand,
-        "reserved": pos.reserved,
-        "safety_stock": pos.safety_stock,
-        "available": pos.available,
-        "on_hand_delta": delta,
-        "reason": reason,
-    }
-
-
-def require_known(
-    uow: UnitOfWork,
-    skus: Sequence[tuple[str, str]] = (),
-    locations: Sequence[tuple[str, str]] = (),
-) -> None:
-    """Raise one 422 naming every unknown SKU and location, each with the field it came from."""
-    errors: list[FieldError] = []
-    known_skus = uow.products.existing_skus(s for _, s in skus)
-    errors += [FieldError(f, f"unknown SKU '{s}'") for f, s in skus if s not in known_skus]
-    known_locs = uow.locations.existing_ids(loc for _, loc in locations)
-    errors += [
-        FieldError(f, f"unknown location '{loc}'") for f, loc in locations if loc not in known_locs
-    ]
-    if errors:
-        raise ValidationFailed("the request names unknown SKUs or locations", errors)
-
-
 def _emit_changes(uow: UnitOfWork, changes: list[tuple[StockPosition, int]], reason: str) -> None:
+    """The events of changed positions; a count below what is reserved there is a shortage,
+    and open fulfillments give their units up until the reservations fit again."""
+    short = []
     for pos, delta in changes:
         uow.emit(
             "inventory.updated", f"{pos.location_id}/{pos.sku}", position_event(pos, delta, reason)
@@ -72,6 +45,39 @@ def _emit_changes(uow: UnitOfWork, changes: list[tuple[StockPosition, int]], rea
                 f"{pos.location_id}/{pos.sku}",
                 position_event(pos, delta, reason),
             )
+            short.append((pos.location_id, pos.sku))
+    if short:
+        resolve_shortages(uow, short)
+
+
+def grow(
+    uow: UnitOfWork,
+    location_id: str,
+    sku: str,
+    units: int,
+    reason: str,
+    reference: str | None,
+    field: str,
+    event_reason: str | None = None,
+) -> StockPosition:
+    """Add ``units`` to on_hand (a receipt, a return, a positive adjustment); a 422 naming
+    ``field`` when the count would pass the largest one a position holds."""
+    pos = uow.stock.adjust(location_id, sku, units, reason, reference)
+    if pos is None:
+        current = uow.stock.get(location_id, sku)
+        raise ValidationFailed(
+            "the count would pass the largest a position holds",
+            [
+                FieldError(
+                    field,
+                    f"on_hand of {sku} at {location_id} is "
+                    f"{0 if current is None else current.on_hand}; adding {units} would pass "
+                    f"{MAX_STOCK:,}",
+                )
+            ],
+        )
+    _emit_changes(uow, [(pos, units)], event_reason or reason)
+    return pos
 
 
 def put_position(
@@ -162,6 +168,10 @@ def apply_snapshot(
 
 def adjust(uow: UnitOfWork, location_id: str, sku: str, delta: int, reason: str) -> StockPosition:
     require_known(uow, skus=[("sku", sku)], locations=[("location_id", location_id)])
+    if delta > 0:
+        return grow(
+            uow, location_id, sku, delta, "adjustment", reason, "delta", f"adjustment:{reason}"
+        )
     pos = uow.stock.adjust(location_id, sku, delta, "adjustment", reason)
     if pos is None:
         current = uow.stock.get(location_id, sku)
@@ -210,13 +220,7 @@ def availability(
         dist = None if point is None else round(haversine_km(point, loc.point), 3)
         by_sku[p.sku].append(LocationAvailability(p.location_id, p.available, dist))
     coming: dict[str, list[IncomingAvailability]] = {s: [] for s in skus}
-    inc = t.incoming
-    q = (
-        select(inc.c.sku, inc.c.location_id, inc.c.quantity, inc.c.expected_date)
-        .where(inc.c.sku.in_(list(skus)), inc.c.received_at.is_(None))
-        .order_by(inc.c.expected_date, inc.c.id)
-    )
-    for r in uow.conn.execute(q):
+    for r in uow.incoming.open_for(skus):
         coming[r.sku].append(IncomingAvailability(r.location_id, r.quantity, r.expected_date))
     out = []
     for sku in dict.fromkeys(skus):

@@ -14,7 +14,7 @@ from omniorder.db import tables as t
 from omniorder.db.clock import utcnow
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.db.uow import UnitOfWork
-from omniorder.domain.errors import FieldError, Unauthorized, ValidationFailed
+from omniorder.domain.errors import FieldError, Forbidden, Unauthorized, ValidationFailed
 from omniorder.domain.ids import new_id
 from omniorder.domain.model import Role
 from omniorder.services.database import Database
@@ -40,6 +40,17 @@ def create_key(
     channel: str | None = None,
     location_ids: list[str] | None = None,
 ) -> NewKey:
+    """A new key; a ``channel`` key names the one channel whose orders it places and reads,
+    a ``location`` key the locations whose queues and stock it works with."""
+    errors = []
+    if role is Role.CHANNEL and not channel:
+        errors.append(FieldError("channel", "required for role 'channel': the key's channel"))
+    if role is not Role.CHANNEL and channel:
+        errors.append(FieldError("channel", f"only for role 'channel', not '{role.value}'"))
+    if role is not Role.LOCATION and location_ids:
+        errors.append(FieldError("location_ids", f"only for role 'location', not '{role.value}'"))
+    if errors:
+        raise ValidationFailed("the key's scope does not fit its role", errors)
     if role is Role.LOCATION:
         if not location_ids:
             raise ValidationFailed(
@@ -134,4 +145,10 @@ class Authenticator:
 def _active(key: ApiKey | None) -> ApiKey:
     if key is None or not key.active:
         raise Unauthorized("unknown or inactive API key")
+    if key.role is Role.CHANNEL and not key.channel:
+        # made before channel keys had to name their channel: it would act for every channel
+        raise Forbidden(
+            f"channel key '{key.id}' names no channel, so it may not act for any: create a "
+            "new key with `channel` set and stop using this one"
+        )
     return key

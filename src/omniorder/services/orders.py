@@ -1,72 +1,35 @@
-"""Order capture (exactly once), allocation of backordered units, cancellation."""
+"""Order capture, exactly once per (channel, external_id), and reading orders back."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
-from sqlalchemy import select
-
-from omniorder import metrics
-from omniorder.db import tables as t
 from omniorder.db.clock import utcnow
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain import sourcing
-from omniorder.domain.delivery import estimate_delivery_date
 from omniorder.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from omniorder.domain.explain import explain_round, location_ids
 from omniorder.domain.geo import GeoPoint, haversine_km
 from omniorder.domain.ids import new_id
-from omniorder.domain.model import (
-    Fulfillment,
-    FulfillmentLine,
-    Location,
-    Order,
-    OrderLine,
-    ServiceLevel,
-)
+from omniorder.domain.model import Address, Customer, Fulfillment, Order, OrderLine, ServiceLevel
 from omniorder.domain.policy import DEFAULT_POLICY, LifecyclePolicy
-from omniorder.domain.states import HOLDING_STATES, FulfillmentState, derive_order_status, move
+from omniorder.domain.states import derive_order_status
 from omniorder.services.access import check_channel
-from omniorder.services.catalog import resolve_profile
-from omniorder.services.inventory import require_known
-
-#: Optimistic rounds (plan on fresh stock, reserve conditionally) before the locked round.
-OPTIMISTIC_ATTEMPTS = 3
-
-#: (location id, SKU, units) to reserve.
-Reservation = tuple[str, str, int]
-Planned = TypeVar("Planned")
+from omniorder.services.allocation import allocate, new_fulfillment
+from omniorder.services.catalog import require_known, resolve_profile
+from omniorder.services.payloads import fulfillment_dict, order_dict
 
 
-def reserve_in_rounds(
-    uow: UnitOfWork,
-    skus: Iterable[str],
-    reference: str,
-    plan_round: Callable[[int], tuple[Planned, list[Reservation]]],
-    lost_round: Callable[[int, bool, Planned, Reservation], None] | None = None,
-) -> tuple[int, bool, Planned, list[Reservation]]:
-    """Plan and reserve, all or nothing, until a round wins: ``plan_round(attempt)`` plans
-    on fresh stock and says what to reserve under ``reference``. When another request
-    took the units first, ``lost_round`` hears of it and the next round plans again; the last
-    round locks the stock rows of ``skus`` first, so it cannot lose. Returns the winning
-    round's number, whether it was locked, its plan and its reservations."""
-    wanted = list(skus)
-    for attempt in range(1, OPTIMISTIC_ATTEMPTS + 2):
-        locked = attempt > OPTIMISTIC_ATTEMPTS
-        if locked:
-            uow.stock.lock_skus(wanted)
-        planned, reservations = plan_round(attempt)
-        lost = uow.stock.reserve_all(reservations, reference)
-        if lost is None:
-            return attempt, locked, planned, reservations
-        metrics.RESERVATION_CONFLICTS.inc()
-        if lost_round is not None:
-            lost_round(attempt, locked, planned, lost)
-    raise AssertionError("the locked round cannot lose a race")  # pragma: no cover
+@dataclass(frozen=True, slots=True)
+class LineDetails:
+    """What the channel says about a line besides SKU and quantity, stored as given."""
+
+    name: str | None = None
+    unit_price: str | None = None
+    metadata: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +40,7 @@ class PlaceOrder:
     service_level: ServiceLevel
     request_hash: str
     ship_to: GeoPoint | None = None
-    ship_to_postal_code: str | None = None
-    ship_to_country: str | None = None
+    address: Address | None = None
     pickup_location_id: str | None = None
     #: None: the channel's default profile, or 'default'.
     sourcing_profile: str | None = None
@@ -88,73 +50,26 @@ class PlaceOrder:
     promise_by: date | None = None
     #: A held promise whose reserved units this order takes (exactly those, once).
     promise_id: str | None = None
+    customer: Customer | None = None
+    currency: str | None = None
+    metadata: tuple[tuple[str, str], ...] = ()
+    #: Per line, in the order of ``lines`` (none: no details).
+    line_details: tuple[LineDetails, ...] = field(default=())
 
-
-def _lost_race(location_id: str, sku: str, quantity: int) -> dict[str, Any]:
-    return {"location_id": location_id, "sku": sku, "quantity": quantity}
-
-
-def order_dict(order: Order) -> dict[str, Any]:
-    """The JSON form of an order: served by the API and carried by order events."""
-    return {
-        "id": order.id,
-        "channel": order.channel,
-        "external_id": order.external_id,
-        "status": order.status,
-        "service_level": order.service_level.value,
-        "ship_to": None
-        if order.ship_to is None
-        else {
-            "latitude": order.ship_to.latitude,
-            "longitude": order.ship_to.longitude,
-            "postal_code": order.ship_to_postal_code,
-            "country": order.ship_to_country,
-        },
-        "pickup_location_id": order.pickup_location_id,
-        "sourcing_profile": order.sourcing_profile,
-        "hold_reason": order.hold_reason,
-        "reroutes": order.reroutes,
-        "promise_by": None if order.promise_by is None else order.promise_by.isoformat(),
-        "lines": [
-            {
-                "sku": ln.sku,
-                "quantity": ln.quantity,
-                "allocated": ln.allocated,
-                "backordered": ln.backordered,
-                "cancelled": ln.cancelled,
-                "shipped": ln.shipped,
-                "returned": ln.returned,
-                "backorder_expected_date": None
-                if ln.backorder_expected_date is None
-                else ln.backorder_expected_date.isoformat(),
-            }
-            for ln in order.lines
-        ],
-        "fulfillments": [fulfillment_dict(f) for f in order.fulfillments],
-        "created_at": order.created_at.isoformat(),
-        "updated_at": order.updated_at.isoformat(),
-    }
-
-
-def fulfillment_dict(f: Fulfillment) -> dict[str, Any]:
-    return {
-        "id": f.id,
-        "order_id": f.order_id,
-        "location_id": f.location_id,
-        "state": f.state,
-        "lines": [{"sku": ln.sku, "quantity": ln.quantity} for ln in f.lines],
-        "distance_km": None if f.distance_km is None else round(f.distance_km, 3),
-        "estimated_delivery_date": None
-        if f.estimated_delivery_date is None
-        else f.estimated_delivery_date.isoformat(),
-        "carrier": f.carrier,
-        "tracking_number": f.tracking_number,
-        "accept_by": None if f.accept_by is None else f.accept_by.isoformat(),
-        "expires_at": None if f.expires_at is None else f.expires_at.isoformat(),
-        "rejection_reason": f.rejection_reason,
-        "created_at": f.created_at.isoformat(),
-        "updated_at": f.updated_at.isoformat(),
-    }
+    def order_lines(self) -> list[OrderLine]:
+        """The order's lines, every unit still to be sourced."""
+        details = self.line_details or (LineDetails(),) * len(self.lines)
+        return [
+            OrderLine(
+                sku,
+                qty,
+                backordered=qty,
+                name=d.name,
+                unit_price=d.unit_price,
+                metadata=dict(d.metadata),
+            )
+            for (sku, qty), d in zip(self.lines, details, strict=True)
+        ]
 
 
 def refresh_status(order: Order) -> None:
@@ -237,16 +152,19 @@ def place_order(
         external_id=cmd.external_id,
         status="",
         service_level=cmd.service_level,
-        lines=[OrderLine(sku, qty, backordered=qty) for sku, qty in cmd.lines],
+        lines=cmd.order_lines(),
         created_at=now,
         updated_at=now,
         ship_to=cmd.ship_to,
-        ship_to_postal_code=cmd.ship_to_postal_code,
-        ship_to_country=cmd.ship_to_country,
+        address=cmd.address,
         pickup_location_id=cmd.pickup_location_id,
         sourcing_profile=profile.name,
         hold_reason=cmd.hold_reason,
+        held_at=now if cmd.hold_reason is not None else None,
         promise_by=cmd.promise_by,
+        customer=cmd.customer,
+        currency=cmd.currency,
+        metadata=dict(cmd.metadata),
     )
 
     if cmd.promise_id is not None:
@@ -268,7 +186,7 @@ def place_order(
     data = order_dict(order)
     uow.emit("order.created", order.id, data)
     for f in fulfillments:
-        uow.emit("fulfillment.created", order.id, fulfillment_dict(f))
+        uow.emit("fulfillment.created", order.id, fulfillment_dict(order, f))
     return order, True
 
 
@@ -286,6 +204,9 @@ def _from_promise(
     assert cmd.promise_id is not None
     now = utcnow()
     held = promises.claim(uow, cmd.promise_id, order.id, now)
+    if order.promise_by is None:
+        # the date the customer was shown at checkout is the one the order promises
+        order.promise_by = held.promised_date
     wanted: dict[str, int] = {}
     for sku, qty in cmd.lines:
         wanted[sku] = wanted.get(sku, 0) + qty
@@ -300,7 +221,7 @@ def _from_promise(
         loc = where[f["location_id"]]
         dist = None if order.ship_to is None else haversine_km(order.ship_to, loc.point)
         lines = [(ln["sku"], int(ln["quantity"])) for ln in f["lines"]]
-        fulfillments.append(_new_fulfillment(order, loc, lines, dist, now, policy))
+        fulfillments.append(new_fulfillment(order, loc, lines, dist, now, policy))
     refresh_status(order)
     uow.orders.add(order, cmd.request_hash)
     uow.orders.add_fulfillments(fulfillments)
@@ -312,149 +233,6 @@ def _from_promise(
     }
     uow.orders.add_trace(order.id, 1, trace)
     return fulfillments
-
-
-def candidates_for(
-    uow: UnitOfWork, demand: dict[str, int], pickup_location_id: str | None
-) -> list[sourcing.Candidate]:
-    positions, locations = uow.stock.with_locations(demand)
-    if pickup_location_id and pickup_location_id not in locations:
-        locations.update(uow.locations.get_many([pickup_location_id]))
-    capped = [loc.id for loc in locations.values() if loc.daily_capacity is not None]
-    today = uow.locations.fulfillments_today(capped)
-    available: dict[str, dict[str, int]] = defaultdict(dict)
-    for p in positions:
-        available[p.location_id][p.sku] = p.available
-    return [
-        sourcing.Candidate(loc, available.get(loc.id, {}), today.get(loc.id, 0))
-        for loc in locations.values()
-    ]
-
-
-Persist = Callable[[list[Fulfillment], dict[str, Any]], None]
-
-
-def allocate(
-    uow: UnitOfWork,
-    order: Order,
-    profile: sourcing.SourcingProfile,
-    *,
-    cause: str,
-    persist: Persist,
-    excluded: frozenset[str] = frozenset(),
-    policy: LifecyclePolicy = DEFAULT_POLICY,
-) -> tuple[list[Fulfillment], dict[str, Any]]:
-    """Source and reserve the order's backordered units.
-
-    Each round plans on fresh stock and reserves every (location, sku) of the plan, all or
-    nothing, with conditional updates in key order. Then ``persist`` stages what the plan
-    implies (order, fulfillments, trace): those rows are written with one statement at commit,
-    so the hot stock rows stay locked only from the reservation to the commit. When a
-    reservation loses its race the order is planned again on fresh stock; the last round locks
-    the stock rows first, so it cannot lose. Mutates the order's line counts.
-    """
-    demand = {ln.sku: ln.backordered for ln in order.lines if ln.backordered > 0}
-    before = [(ln.allocated, ln.backordered) for ln in order.lines]
-    request = sourcing.SourcingRequest(
-        lines=tuple(demand.items()),
-        service_level=order.service_level,
-        ship_to=order.ship_to,
-        pickup_location_id=order.pickup_location_id,
-        excluded_location_ids=excluded,
-        promise_by=order.promise_by,
-        placed_at=utcnow(),
-    )
-    attempts: list[dict[str, Any]] = []
-
-    def plan_round(
-        attempt: int,
-    ) -> tuple[tuple[sourcing.SourcingResult, list[sourcing.Candidate]], list[Reservation]]:
-        candidates = candidates_for(uow, demand, order.pickup_location_id)
-        result = sourcing.plan(request, candidates, profile)
-        metrics.SOURCING_SECONDS.labels(result.trace["method"]["name"]).observe(
-            result.trace["elapsed_ms"] / 1000
-        )
-        reservations = [
-            (a.location_id, sku, qty) for a in result.plan.allocations for sku, qty in a.lines
-        ]
-        return (result, candidates), reservations
-
-    def lost_round(
-        attempt: int,
-        locked: bool,
-        planned: tuple[sourcing.SourcingResult, list[sourcing.Candidate]],
-        lost: Reservation,
-    ) -> None:
-        result = planned[0]
-        attempts.append(
-            {
-                "attempt": attempt,
-                "locked": locked,
-                "planned": result.plan.as_dict()["fulfillments"],
-                "cost": round(result.plan.cost.total, 6),
-                "lost_race": _lost_race(*lost),
-            }
-        )
-
-    attempt, locked, (result, candidates), reservations = reserve_in_rounds(
-        uow, demand, order.id, plan_round, lost_round
-    )
-    for ln, (allocated, backordered) in zip(order.lines, before, strict=True):
-        ln.allocated, ln.backordered = allocated, backordered
-    where = {c.location.id: c.location for c in candidates}
-    fulfillments = _fulfillments(order, result.plan, where, policy)
-    done = {
-        "attempt": attempt,
-        "locked": locked,
-        "reserved": len(reservations),
-        "cost": round(result.plan.cost.total, 6),
-    }
-    trace = {**result.trace, "cause": cause, "attempts": [*attempts, done]}
-    persist(fulfillments, trace)
-    return fulfillments, trace
-
-
-def _fulfillments(
-    order: Order, plan: sourcing.Plan, where: dict[str, Location], policy: LifecyclePolicy
-) -> list[Fulfillment]:
-    """The fulfillments a plan implies (each with the time by which its location must accept
-    it); moves the planned units from backordered to allocated."""
-    now = utcnow()
-    return [
-        _new_fulfillment(order, where[a.location_id], a.lines, a.distance_km, now, policy)
-        for a in plan.allocations
-    ]
-
-
-def _new_fulfillment(
-    order: Order,
-    loc: Location,
-    lines: Sequence[tuple[str, int]],
-    distance_km: float | None,
-    now: datetime,
-    policy: LifecyclePolicy,
-) -> Fulfillment:
-    """A pending fulfillment of ``lines`` at ``loc`` (its delivery date from the location's
-    calendar, the time by which it must be accepted); moves those units of the order from
-    backordered to allocated."""
-    for sku, qty in lines:
-        line = next(ln for ln in order.lines if ln.sku == sku)
-        line.allocated += qty
-        line.backordered -= qty
-    return Fulfillment(
-        id=new_id("ful"),
-        order_id=order.id,
-        location_id=loc.id,
-        state=FulfillmentState.PENDING.value,
-        lines=[FulfillmentLine(sku, qty) for sku, qty in lines],
-        distance_km=distance_km,
-        estimated_delivery_date=estimate_delivery_date(
-            now, distance_km, order.service_level, loc.calendar
-        ),
-        created_at=now,
-        updated_at=now,
-        accept_by=policy.accept_by(loc.type.value, now),
-    )
 
 
 def get_order(uow: UnitOfWork, order_id: str, principal: ApiKey) -> Order:
@@ -480,123 +258,28 @@ def expect_backorders(uow: UnitOfWork, order: Order) -> None:
         ahead = uow.orders.backordered_before(ln.sku, order.created_at, order.id)
         need = ahead + ln.backordered
         covered = 0
-        inc = t.incoming
-        q = (
-            select(inc.c.quantity, inc.c.expected_date)
-            .where(inc.c.sku == ln.sku, inc.c.received_at.is_(None))
-            .order_by(inc.c.expected_date, inc.c.id)
-        )
-        for row in uow.conn.execute(q):
-            covered += row.quantity
+        for quantity, expected_date in uow.incoming.expected(ln.sku):
+            covered += quantity
             if covered >= need:
-                ln.backorder_expected_date = row.expected_date
+                ln.backorder_expected_date = expected_date
                 break
 
 
 def sourcing_trace(uow: UnitOfWork, order_id: str, principal: ApiKey) -> dict[str, Any]:
+    """The order's sourcing decisions, round by round, as a person reads them (the exact
+    record of each under ``detail``)."""
     order = get_order(uow, order_id, principal)
     rounds = uow.orders.traces(order.id)
+    ids = set().union(*(location_ids(r["trace"]) for r in rounds)) if rounds else set()
+    names = {loc.id: loc.name for loc in uow.locations.get_many(sorted(ids)).values()}
     return {
         "order_id": order.id,
         "rounds": [
-            {"round": r["round"], "created_at": r["created_at"].isoformat(), **r["trace"]}
+            {
+                "round": r["round"],
+                "created_at": r["created_at"].isoformat(),
+                **explain_round(r["trace"], names),
+            }
             for r in rounds
         ],
     }
-
-
-def cancel_order(
-    uow: UnitOfWork,
-    order_id: str,
-    principal: ApiKey,
-    lines: Sequence[tuple[str, int]] | None = None,
-    reason: str | None = None,
-) -> Order:
-    """Cancel the whole order or some units. Backordered units go first, then reserved ones
-    (newest fulfillment first); shipped units cannot be cancelled."""
-    order = uow.orders.get(order_id, for_update=True)
-    if order is None:
-        raise NotFound(f"order '{order_id}' does not exist")
-    check_channel(principal, order.channel)
-    by_sku = {ln.sku: ln for ln in order.lines}
-    if lines is None:
-        wanted = {ln.sku: ln.allocated + ln.backordered for ln in order.lines}
-        wanted = {s: q for s, q in wanted.items() if q > 0}
-        if not wanted:
-            raise Conflict(f"order '{order.id}' has nothing left to cancel (status {order.status})")
-    else:
-        errors = [
-            FieldError(f"lines[{i}].sku", f"SKU '{s}' is not on this order")
-            for i, (s, _) in enumerate(lines)
-            if s not in by_sku
-        ]
-        if errors:
-            raise ValidationFailed("cannot cancel SKUs the order does not have", errors)
-        wanted = defaultdict(int)
-        for s, q in lines:
-            wanted[s] += q
-        short = [
-            f"{s}: {q} asked, {by_sku[s].allocated + by_sku[s].backordered} open"
-            for s, q in wanted.items()
-            if q > by_sku[s].allocated + by_sku[s].backordered
-        ]
-        if short:
-            raise Conflict("cannot cancel more units than are open: " + "; ".join(short))
-    live = [f for f in order.fulfillments if FulfillmentState(f.state) in HOLDING_STATES]
-    releases: dict[tuple[str, str], int] = defaultdict(int)
-    touched: dict[str, Fulfillment] = {}
-    take_from: dict[str, dict[str, int]] = defaultdict(dict)
-    for sku, qty in wanted.items():
-        line = by_sku[sku]
-        back = min(qty, line.backordered)
-        line.backordered -= back
-        line.cancelled += back
-        rest = qty - back
-        for f in reversed(live):
-            if rest == 0:
-                break
-            fl = next((x for x in f.lines if x.sku == sku), None)
-            if fl is None or fl.quantity == 0:
-                continue
-            take = min(rest, fl.quantity - take_from[f.id].get(sku, 0))
-            if take <= 0:
-                continue
-            take_from[f.id][sku] = take_from[f.id].get(sku, 0) + take
-            releases[(f.location_id, sku)] += take
-            touched[f.id] = f
-            line.allocated -= take
-            line.cancelled += take
-            rest -= take
-    for fid, f in touched.items():
-        taken = take_from[fid]
-        if all(taken.get(x.sku, 0) >= x.quantity for x in f.lines):
-            f.state = move(f.state, FulfillmentState.CANCELLED).value
-        else:
-            f.lines = [
-                FulfillmentLine(x.sku, x.quantity - taken.get(x.sku, 0))
-                for x in f.lines
-                if x.quantity - taken.get(x.sku, 0) > 0
-            ]
-        uow.orders.save_fulfillment(f)
-        uow.emit(
-            "fulfillment.cancelled"
-            if f.state == FulfillmentState.CANCELLED
-            else "fulfillment.updated",
-            order.id,
-            fulfillment_dict(f),
-        )
-    for (loc, sku), qty in sorted(releases.items()):
-        uow.stock.release(loc, sku, qty, "cancel", order.id)
-    refresh_status(order)
-    uow.orders.save_lines(order)
-    data = order_dict(order)
-    data["cancellation"] = {
-        "lines": [{"sku": s, "quantity": q} for s, q in sorted(wanted.items())],
-        "reason": reason,
-    }
-    uow.emit(
-        "order.cancelled" if order.status == "cancelled" else "order.lines_cancelled",
-        order.id,
-        data,
-    )
-    return order

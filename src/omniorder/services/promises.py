@@ -11,13 +11,11 @@ holds, and an order naming the ``promise_id`` consumes exactly that hold, once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
-from omniorder.db import tables as t
-from omniorder.db.clock import as_utc, utcnow
+from omniorder.db.clock import utcnow
+from omniorder.db.repositories.promises import StoredPromise
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain import sourcing
 from omniorder.domain.delivery import estimate_delivery_date
@@ -25,9 +23,8 @@ from omniorder.domain.errors import Conflict, FieldError, ValidationFailed
 from omniorder.domain.geo import GeoPoint, haversine_km
 from omniorder.domain.ids import new_id
 from omniorder.domain.model import Location, ServiceLevel
-from omniorder.services.catalog import get_profile
-from omniorder.services.inventory import require_known
-from omniorder.services.orders import Reservation, reserve_in_rounds
+from omniorder.services.allocation import Reservation, candidates_for, reserve_in_rounds
+from omniorder.services.catalog import get_profile, require_known
 
 PICKUP_OPTIONS = 3
 MAX_HOLD_SECONDS = 900
@@ -83,8 +80,6 @@ def options_for(
     profile: sourcing.SourcingProfile,
     now: datetime,
 ) -> list[Option]:
-    from omniorder.services.orders import candidates_for
-
     demand: dict[str, int] = {}
     for sku, qty in lines:
         demand[sku] = demand.get(sku, 0) + qty
@@ -195,8 +190,9 @@ def promise(
     )
     answer["options"] = [o.as_dict() for o in options]
     expires = now + timedelta(seconds=hold_seconds)
-    uow.conn.execute(
-        t.promises.insert().values(
+    promised = chosen.estimated_delivery_date or chosen.pickup_ready_at
+    uow.promises.add(
+        StoredPromise(
             id=promise_id,
             status="held",
             service_level=chosen.service_level,
@@ -205,8 +201,9 @@ def promise(
                 {"location_id": f["location_id"], "lines": f["lines"]} for f in chosen.fulfillments
             ],
             expires_at=expires,
-            created_at=now,
-        )
+            promised_date=None if promised is None else date.fromisoformat(promised),
+        ),
+        now,
     )
     uow.emit(
         "promise.held",
@@ -240,47 +237,36 @@ class Held:
     service_level: str
     lines: dict[str, int]
     plan: list[dict[str, Any]]
+    #: The delivery (or pickup-ready) date the held option promised.
+    promised_date: date | None
 
 
 def claim(uow: UnitOfWork, promise_id: str, order_id: str, now: datetime) -> Held:
     """Take a held promise for an order (once): 422 when unknown, 409 when consumed,
     released or expired."""
-    pr = t.promises
-    row = uow.conn.execute(select(pr).where(pr.c.id == promise_id).with_for_update()).first()
+    row = uow.promises.get_for_update(promise_id)
     if row is None:
         raise ValidationFailed(
             "unknown promise", [FieldError("promise_id", f"no promise '{promise_id}'")]
         )
-    if row.status != "held" or row.expires_at is None or as_utc(row.expires_at) <= now:
+    if row.status != "held" or row.expires_at is None or row.expires_at <= now:
         state = "expired" if row.status == "held" else row.status
         raise Conflict(f"promise '{promise_id}' is {state}: place the order without it")
-    uow.conn.execute(
-        pr.update().where(pr.c.id == promise_id).values(status="consumed", order_id=order_id)
-    )
+    uow.promises.consume(promise_id, order_id)
     wanted: dict[str, int] = {}
     for ln in row.lines:
         wanted[ln["sku"]] = wanted.get(ln["sku"], 0) + int(ln["quantity"])
-    return Held(row.id, row.service_level, wanted, list(row.plan))
+    return Held(row.id, row.service_level, wanted, row.plan, row.promised_date)
 
 
 def expire_due(uow: UnitOfWork, now: datetime, limit: int = 50) -> int:
     """Release the units of held promises past their expiry; returns how many."""
-    pr = t.promises
-    q = (
-        select(pr.c.id, pr.c.plan)
-        .where(pr.c.status == "held", pr.c.expires_at <= now)
-        .order_by(pr.c.expires_at)
-        .limit(limit)
-    )
-    if uow.conn.dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    rows = list(uow.conn.execute(q))
-    for row in rows:
-        for f in row.plan:
+    due = uow.promises.take_due(now, limit)
+    for promise_id, plan in due:
+        for f in plan:
             for ln in f["lines"]:
                 uow.stock.release(
-                    f["location_id"], ln["sku"], ln["quantity"], "promise_expired", row.id
+                    f["location_id"], ln["sku"], ln["quantity"], "promise_expired", promise_id
                 )
-        uow.conn.execute(pr.update().where(pr.c.id == row.id).values(status="expired"))
-        uow.emit("promise.expired", row.id, {"promise_id": row.id})
-    return len(rows)
+        uow.emit("promise.expired", promise_id, {"promise_id": promise_id})
+    return len(due)

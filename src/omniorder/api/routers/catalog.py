@@ -22,6 +22,7 @@ from omniorder.api.schemas import (
     ProfileOut,
     ProfileVersionOut,
 )
+from omniorder.db.repositories._util import decode_cursor, encode_cursor
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain.delivery import WEEKDAYS
 from omniorder.domain.model import Location, LocationType, Product, Role
@@ -126,7 +127,7 @@ def put_profile(name: IdPath, body: ProfileIn, db: DatabaseDep) -> JSONResponse:
     rules = body.model_dump(mode="json")
 
     def run(uow: UnitOfWork) -> tuple[dict[str, object], bool]:
-        existed = uow.profiles.get(name) is not None or name == catalog.DEFAULT_PROFILE
+        existed = uow.profiles.get(name) is not None or name in catalog.BUILT_IN_PROFILES
         profile, _ = catalog.put_profile(uow, name, rules)
         return render.profile(profile), not existed
 
@@ -153,12 +154,13 @@ def get_profile(name: IdPath, db: DatabaseDep) -> JSONResponse:
     tags=["sourcing"],
     summary="List the sourcing profiles in their current versions",
 )
-def list_profiles(db: DatabaseDep) -> JSONResponse:
-    def run(uow: UnitOfWork) -> list[dict[str, object]]:
-        names = sorted({catalog.DEFAULT_PROFILE, *uow.profiles.names()})
-        return [render.profile(catalog.get_profile(uow, n)) for n in names]
-
-    return JSONResponse({"items": db.read(run), "next_cursor": None})
+def list_profiles(db: DatabaseDep, limit: Limit = 50, cursor: Cursor = None) -> JSONResponse:
+    """By name; the built-in `default` and `fastest` are always there."""
+    after = decode_cursor(cursor, "sourcing-profiles")
+    start = None if after is None else str(after[0])
+    items, last = db.read(lambda uow: catalog.list_profiles(uow, limit, start))
+    nxt = None if last is None else encode_cursor("sourcing-profiles", [last])
+    return JSONResponse({"items": [render.profile(p) for p in items], "next_cursor": nxt})
 
 
 @router.get(

@@ -1,47 +1,44 @@
-"""Fulfillments: a location's work queue and its actions; order holds.
+"""Fulfillments: a location's work queue and its actions.
 
 Each action answers the fulfillment after the move; an action its state does not allow is a
-409 that changes nothing. ``location`` keys act on their own locations only.
+409 that changes nothing, and so is every action but cancel while the order is on hold.
+``location`` keys see and act on their own locations only, and their queues leave out the
+fulfillments of orders on hold.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from omniorder.api import render
-from omniorder.api.deps import DatabaseDep, require
+from omniorder.api.deps import DatabaseDep, Idempotent, require, respond
 from omniorder.api.responses import JSONResponse
 from omniorder.api.schemas import (
     ID_PATTERN,
     FulfillmentCancelIn,
     FulfillmentOut,
-    HoldIn,
-    OrderOut,
     Page,
     RejectIn,
-    ReturnIn,
-    ReturnOut,
     ShipIn,
 )
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.db.uow import UnitOfWork
-from omniorder.domain.errors import NotFound
-from omniorder.domain.model import Order, Role
+from omniorder.domain.model import Role
 from omniorder.domain.policy import LifecyclePolicy
 from omniorder.domain.states import FulfillmentState
 from omniorder.services import fulfillments as svc
-from omniorder.services import orders, supply
-from omniorder.services.access import check_channel, check_location, visible_locations
+from omniorder.services.access import check_location, visible_locations
+from omniorder.services.database import Database, Idempotency
+from omniorder.services.payloads import fulfillment_dict
 
 router = APIRouter(tags=["fulfillments"])
 IdPath = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=512)]
 LocationActor = Annotated[ApiKey, Depends(require(Role.LOCATION))]
-OrderActor = Annotated[ApiKey, Depends(require(Role.CHANNEL))]
 ACTION = render.problems(404, 409)
 
 
@@ -50,9 +47,14 @@ def _policy(request: Request) -> LifecyclePolicy:
     return policy
 
 
-def _answer(db: DatabaseDep, action: Callable[[UnitOfWork], svc.Loaded]) -> JSONResponse:
-    loaded = db.write(action)
-    return JSONResponse(orders.fulfillment_dict(loaded.fulfillment))
+def _render(loaded: svc.Loaded) -> tuple[int, dict[str, Any]]:
+    return 200, fulfillment_dict(loaded.order, loaded.fulfillment)
+
+
+def _act(
+    db: Database, idempotent: Idempotency | None, action: Callable[[UnitOfWork], svc.Loaded]
+) -> JSONResponse:
+    return respond(db, idempotent, action, _render)
 
 
 @router.get("/fulfillments", response_model=Page[FulfillmentOut], responses=render.problems())
@@ -64,7 +66,8 @@ def list_fulfillments(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> JSONResponse:
-    """A work queue, oldest first: `?location_id=…&state=pending`."""
+    """A work queue, oldest first: `?location_id=…&state=pending`. A location's queue leaves
+    out orders on hold; admins see them, marked `on_hold`."""
     own = visible_locations(principal)
     if location_id is not None:
         check_location(principal, [location_id])
@@ -73,10 +76,14 @@ def list_fulfillments(
         scope = None if own is None else list(own)
     items, nxt = db.read(
         lambda uow: uow.orders.list_fulfillments(
-            limit, cursor, scope, None if state is None else state.value
+            limit,
+            cursor,
+            scope,
+            None if state is None else state.value,
+            include_held=principal.role is not Role.LOCATION,
         )
     )
-    return JSONResponse({"items": [orders.fulfillment_dict(f) for f in items], "next_cursor": nxt})
+    return JSONResponse({"items": [fulfillment_dict(o, f) for o, f in items], "next_cursor": nxt})
 
 
 @router.get(
@@ -86,14 +93,28 @@ def get_fulfillment(
     fulfillment_id: IdPath, db: DatabaseDep, principal: LocationActor
 ) -> JSONResponse:
     found = db.read(lambda uow: svc.get_fulfillment(uow, fulfillment_id, principal))
-    return JSONResponse(orders.fulfillment_dict(found))
+    return JSONResponse(fulfillment_dict(found.order, found.fulfillment))
 
 
 @router.post(
     "/fulfillments/{fulfillment_id}/accept", response_model=FulfillmentOut, responses=ACTION
 )
-def accept(fulfillment_id: IdPath, db: DatabaseDep, principal: LocationActor) -> JSONResponse:
-    return _answer(db, lambda uow: svc.accept(uow, fulfillment_id, principal))
+def accept(
+    fulfillment_id: IdPath, db: DatabaseDep, principal: LocationActor, idempotent: Idempotent
+) -> JSONResponse:
+    return _act(db, idempotent, lambda uow: svc.accept(uow, fulfillment_id, principal))
+
+
+@router.post(
+    "/fulfillments/{fulfillment_id}/pick",
+    response_model=FulfillmentOut,
+    responses=ACTION,
+    summary="The goods are picked and packed (from accepted)",
+)
+def pick(
+    fulfillment_id: IdPath, db: DatabaseDep, principal: LocationActor, idempotent: Idempotent
+) -> JSONResponse:
+    return _act(db, idempotent, lambda uow: svc.pick(uow, fulfillment_id, principal))
 
 
 @router.post(
@@ -108,11 +129,13 @@ def reject(
     body: RejectIn,
     db: DatabaseDep,
     principal: LocationActor,
+    idempotent: Idempotent,
 ) -> JSONResponse:
     lines = None if body.lines is None else [(ln.sku, ln.quantity) for ln in body.lines]
     policy = _policy(request)
-    return _answer(
+    return _act(
         db,
+        idempotent,
         lambda uow: svc.reject(
             uow, fulfillment_id, principal, body.reason, lines, body.note, policy
         ),
@@ -123,13 +146,18 @@ def reject(
     "/fulfillments/{fulfillment_id}/ship",
     response_model=FulfillmentOut,
     responses=ACTION,
-    summary="The parcel left: on_hand and reserved drop together",
+    summary="The parcel left (from accepted or picked): on_hand and reserved drop together",
 )
 def ship(
-    fulfillment_id: IdPath, body: ShipIn, db: DatabaseDep, principal: LocationActor
+    fulfillment_id: IdPath,
+    body: ShipIn,
+    db: DatabaseDep,
+    principal: LocationActor,
+    idempotent: Idempotent,
 ) -> JSONResponse:
-    return _answer(
+    return _act(
         db,
+        idempotent,
         lambda uow: svc.ship(uow, fulfillment_id, principal, body.carrier, body.tracking_number),
     )
 
@@ -138,19 +166,28 @@ def ship(
     "/fulfillments/{fulfillment_id}/ready-for-pickup",
     response_model=FulfillmentOut,
     responses=ACTION,
+    summary="The order waits for the customer at the store (from accepted or picked)",
 )
 def ready_for_pickup(
-    request: Request, fulfillment_id: IdPath, db: DatabaseDep, principal: LocationActor
+    request: Request,
+    fulfillment_id: IdPath,
+    db: DatabaseDep,
+    principal: LocationActor,
+    idempotent: Idempotent,
 ) -> JSONResponse:
     policy = _policy(request)
-    return _answer(db, lambda uow: svc.ready_for_pickup(uow, fulfillment_id, principal, policy))
+    return _act(
+        db, idempotent, lambda uow: svc.ready_for_pickup(uow, fulfillment_id, principal, policy)
+    )
 
 
 @router.post(
     "/fulfillments/{fulfillment_id}/picked-up", response_model=FulfillmentOut, responses=ACTION
 )
-def picked_up(fulfillment_id: IdPath, db: DatabaseDep, principal: LocationActor) -> JSONResponse:
-    return _answer(db, lambda uow: svc.picked_up(uow, fulfillment_id, principal))
+def picked_up(
+    fulfillment_id: IdPath, db: DatabaseDep, principal: LocationActor, idempotent: Idempotent
+) -> JSONResponse:
+    return _act(db, idempotent, lambda uow: svc.picked_up(uow, fulfillment_id, principal))
 
 
 @router.post(
@@ -160,69 +197,8 @@ def cancel(
     fulfillment_id: IdPath,
     db: DatabaseDep,
     principal: LocationActor,
+    idempotent: Idempotent,
     body: FulfillmentCancelIn | None = None,
 ) -> JSONResponse:
     reason = None if body is None else body.reason
-    return _answer(db, lambda uow: svc.cancel(uow, fulfillment_id, principal, reason))
-
-
-def _order_for_update(uow: UnitOfWork, order_id: str, principal: ApiKey) -> Order:
-    order = uow.orders.get(order_id, for_update=True)
-    if order is None:
-        raise NotFound(f"order '{order_id}' does not exist")
-    check_channel(principal, order.channel)
-    return order
-
-
-@router.post(
-    "/orders/{order_id}/hold",
-    response_model=OrderOut,
-    responses=ACTION,
-    tags=["orders"],
-    summary="Hold an order: it keeps its reservations, nothing ships until it is released",
-)
-def hold(order_id: IdPath, body: HoldIn, db: DatabaseDep, principal: OrderActor) -> JSONResponse:
-    order = db.write(
-        lambda uow: svc.hold(uow, _order_for_update(uow, order_id, principal), body.reason)
-    )
-    return JSONResponse(orders.order_dict(order))
-
-
-@router.post(
-    "/orders/{order_id}/release",
-    response_model=OrderOut,
-    responses=ACTION,
-    tags=["orders"],
-    summary="Release a held order; its backordered units are sourced at once",
-)
-def release(
-    request: Request, order_id: IdPath, db: DatabaseDep, principal: OrderActor
-) -> JSONResponse:
-    policy = _policy(request)
-    order = db.write(
-        lambda uow: svc.release_hold(uow, _order_for_update(uow, order_id, principal), policy)
-    )
-    return JSONResponse(orders.order_dict(order))
-
-
-ReturnActor = Annotated[ApiKey, Depends(require(Role.CHANNEL, Role.LOCATION))]
-
-
-@router.post(
-    "/orders/{order_id}/returns",
-    response_model=ReturnOut,
-    status_code=201,
-    responses=ACTION,
-    tags=["orders"],
-    summary="Units of a shipped order came back; with `restock` they go back on the shelf",
-)
-def post_return(
-    order_id: IdPath, body: ReturnIn, db: DatabaseDep, principal: ReturnActor
-) -> JSONResponse:
-    lines = [(ln.sku, ln.quantity) for ln in body.lines]
-    ret = db.write(
-        lambda uow: supply.record_return(
-            uow, order_id, principal, lines, body.location_id, body.restock, body.reason
-        )
-    )
-    return JSONResponse(ret.as_dict(), status_code=201)
+    return _act(db, idempotent, lambda uow: svc.cancel(uow, fulfillment_id, principal, reason))

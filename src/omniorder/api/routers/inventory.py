@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 
 from omniorder.api import render
-from omniorder.api.deps import DatabaseDep, IdempotencyKeyHeader, idempotency, require
+from omniorder.api.deps import DatabaseDep, Idempotent, require, respond
 from omniorder.api.responses import JSONResponse
 from omniorder.api.schemas import (
     ID_PATTERN,
@@ -31,6 +31,7 @@ from omniorder.domain.geo import GeoPoint
 from omniorder.domain.model import Role
 from omniorder.services import inventory, supply
 from omniorder.services.access import check_location, visible_locations
+from omniorder.services.payloads import incoming_dict
 
 router = APIRouter(tags=["inventory"])
 IdPath = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
@@ -115,11 +116,10 @@ def list_positions(
     summary="Apply up to 10,000 positions atomically; stale sequences are refused (409)",
 )
 def post_snapshot(
-    request: Request,
     body: SnapshotIn,
     db: DatabaseDep,
     principal: StockWriter,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotent: Idempotent,
 ) -> JSONResponse:
     locs = {i.location_id for i in body.items} | ({body.location_id} if body.location_id else set())
     check_location(principal, locs)
@@ -131,7 +131,9 @@ def post_snapshot(
         full = body.location_id if body.mode == "full" else None
         return inventory.apply_snapshot(uow, rows, body.sequence, full)
 
-    status, data = db.execute(
+    return respond(
+        db,
+        idempotent,
         action,
         lambda r: (
             200,
@@ -142,9 +144,7 @@ def post_snapshot(
                 "sequence": r.sequence,
             },
         ),
-        idempotency(principal, idempotency_key, "POST", request.url.path, body),
     )
-    return JSONResponse(data, status_code=status)
 
 
 @router.post(
@@ -154,19 +154,18 @@ def post_snapshot(
     summary="Change on_hand by a delta (receipt, damage, count correction)",
 )
 def post_adjustment(
-    request: Request,
     body: AdjustmentIn,
     db: DatabaseDep,
     principal: StockWriter,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotent: Idempotent,
 ) -> JSONResponse:
     check_location(principal, [body.location_id])
-    status, data = db.execute(
+    return respond(
+        db,
+        idempotent,
         lambda uow: inventory.adjust(uow, body.location_id, body.sku, body.delta, body.reason),
         lambda pos: (200, render.position(pos)),
-        idempotency(principal, idempotency_key, "POST", request.url.path, body),
     )
-    return JSONResponse(data, status_code=status)
 
 
 @router.get(
@@ -226,11 +225,15 @@ def get_availability(
     "/inventory/incoming",
     response_model=IncomingOut,
     status_code=201,
-    responses=render.problems(),
+    responses=render.problems(409),
     summary="Supply on its way (purchase order, transfer); received with .../receive",
 )
-def post_incoming(body: IncomingIn, db: DatabaseDep, principal: StockWriter) -> JSONResponse:
-    found = db.write(
+def post_incoming(
+    body: IncomingIn, db: DatabaseDep, principal: StockWriter, idempotent: Idempotent
+) -> JSONResponse:
+    return respond(
+        db,
+        idempotent,
         lambda uow: supply.expect(
             uow,
             principal,
@@ -239,9 +242,9 @@ def post_incoming(body: IncomingIn, db: DatabaseDep, principal: StockWriter) -> 
             body.quantity,
             body.expected_date,
             body.reference,
-        )
+        ),
+        lambda found: (201, incoming_dict(found)),
     )
-    return JSONResponse(found.as_dict(), status_code=201)
 
 
 @router.post(
@@ -251,27 +254,33 @@ def post_incoming(body: IncomingIn, db: DatabaseDep, principal: StockWriter) -> 
     summary="The supply arrived: on_hand grows and waiting backorders are sourced",
 )
 def receive_incoming(
-    incoming_id: Annotated[str, Path(pattern=ID_PATTERN, max_length=64)],
+    incoming_id: IdPath,
     db: DatabaseDep,
     principal: StockWriter,
+    idempotent: Idempotent,
     body: ReceiveIn | None = None,
 ) -> JSONResponse:
     quantity = None if body is None else body.quantity
-    found = db.write(lambda uow: supply.receive(uow, principal, incoming_id, quantity))
-    return JSONResponse(found.as_dict())
+    return respond(
+        db,
+        idempotent,
+        lambda uow: supply.receive(uow, principal, incoming_id, quantity),
+        lambda found: (200, incoming_dict(found)),
+    )
 
 
 @router.get("/inventory/incoming", response_model=Page[IncomingOut], responses=render.problems())
 def list_incoming(
     db: DatabaseDep,
     principal: StockReader,
-    sku: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
-    location_id: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
+    sku: IdQuery = None,
+    location_id: IdQuery = None,
     open_only: Annotated[bool, Query(alias="open")] = True,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> JSONResponse:
     """Expected supply, earliest first (`open=false` includes what was received)."""
-    items = db.read(
-        lambda uow: supply.list_incoming(uow, principal, sku, location_id, open_only, limit)
+    items, nxt = db.read(
+        lambda uow: supply.list_incoming(uow, principal, sku, location_id, open_only, limit, cursor)
     )
-    return JSONResponse({"items": [x.as_dict() for x in items], "next_cursor": None})
+    return JSONResponse({"items": [incoming_dict(x) for x in items], "next_cursor": nxt})

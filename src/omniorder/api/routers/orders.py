@@ -1,4 +1,4 @@
-"""Order capture, reads, the sourcing trace, cancellation."""
+"""Orders: capture, reads, the sourcing trace, cancellation, holds and returns."""
 
 from __future__ import annotations
 
@@ -8,66 +8,96 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from omniorder import metrics
 from omniorder.api import render
-from omniorder.api.deps import (
-    DatabaseDep,
-    IdempotencyKeyHeader,
-    idempotency,
-    request_hash,
-    require,
-)
+from omniorder.api.deps import DatabaseDep, Idempotent, request_hash, require, respond
 from omniorder.api.responses import JSONResponse
 from omniorder.api.schemas import (
     ID_PATTERN,
     CancelIn,
-    IsoDateTime,
+    HoldIn,
     OrderIn,
     OrderOut,
     Page,
-    PromiseIn,
-    PromiseOut,
+    ReturnIn,
+    ReturnOut,
+    ShipTo,
     SourcingTraceOut,
 )
 from omniorder.db.repositories.keys import ApiKey
-from omniorder.domain.model import Order, Role, ServiceLevel
+from omniorder.db.uow import UnitOfWork
+from omniorder.domain.errors import NotFound
+from omniorder.domain.geo import GeoPoint
+from omniorder.domain.model import Address, Customer, Order, Role, ServiceLevel
+from omniorder.domain.policy import LifecyclePolicy
 from omniorder.domain.states import OrderStatus
-from omniorder.services import orders, promises, stats
+from omniorder.services import cancellation, holds, orders, supply
 from omniorder.services.access import check_channel, visible_channel
 from omniorder.services.geocode import resolve_ship_to
+from omniorder.services.payloads import order_dict, return_dict
 
 router = APIRouter(tags=["orders"])
 OrderIdPath = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=512)]
 OrderActor = Annotated[ApiKey, Depends(require(Role.CHANNEL))]
+ReturnActor = Annotated[ApiKey, Depends(require(Role.CHANNEL, Role.LOCATION))]
+ACTION = render.problems(404, 409)
+
+
+def _policy(request: Request) -> LifecyclePolicy:
+    policy: LifecyclePolicy = request.app.state.policy
+    return policy
+
+
+def _point(ship_to: ShipTo | None, service_level: ServiceLevel) -> GeoPoint | None:
+    """The point to route to: coordinates, or a US ZIP code (a pickup needs none)."""
+    if ship_to is None:
+        return None
+    if service_level is not ServiceLevel.PICKUP:
+        return resolve_ship_to(
+            ship_to.latitude, ship_to.longitude, ship_to.postal_code, ship_to.country
+        )
+    if ship_to.latitude is not None and ship_to.longitude is not None:
+        return GeoPoint(ship_to.latitude, ship_to.longitude)
+    return None
 
 
 def order_command(body: OrderIn) -> orders.PlaceOrder:
     """The capture command for a validated order body (ship-to resolved, request fingerprinted)."""
-    ship_to = None
-    if body.ship_to is not None and body.service_level is not ServiceLevel.PICKUP:
-        ship_to = resolve_ship_to(
-            body.ship_to.latitude,
-            body.ship_to.longitude,
-            body.ship_to.postal_code,
-            body.ship_to.country,
+    to = body.ship_to
+    address = None
+    if to is not None:
+        address = Address(
+            name=to.name,
+            company=to.company,
+            address_lines=tuple(to.address_lines),
+            city=to.city,
+            region=to.region,
+            postal_code=to.postal_code,
+            country=to.country,
+            phone=to.phone,
+            email=to.email,
         )
-    elif body.ship_to is not None and body.ship_to.latitude is not None:
-        assert body.ship_to.longitude is not None
-        ship_to = resolve_ship_to(body.ship_to.latitude, body.ship_to.longitude, None, None)
+    who = body.customer
     return orders.PlaceOrder(
         channel=body.channel,
         external_id=body.external_id,
         lines=tuple((ln.sku, ln.quantity) for ln in body.lines),
+        line_details=tuple(
+            orders.LineDetails(ln.name, ln.unit_price, tuple(ln.metadata.items()))
+            for ln in body.lines
+        ),
         service_level=body.service_level,
         request_hash=request_hash("POST", "/v1/orders", body),
-        ship_to=ship_to,
-        ship_to_postal_code=None if body.ship_to is None else body.ship_to.postal_code,
-        ship_to_country=None if body.ship_to is None else body.ship_to.country,
+        ship_to=_point(to, body.service_level),
+        address=address,
         pickup_location_id=body.pickup_location_id,
         sourcing_profile=body.sourcing_profile,
         hold_reason=body.hold_reason,
         promise_by=body.promise_by,
         promise_id=body.promise_id,
+        customer=None if who is None else Customer(who.name, who.email, who.phone),
+        currency=body.currency,
+        metadata=tuple(body.metadata.items()),
     )
 
 
@@ -86,22 +116,19 @@ def post_order(
     body: OrderIn,
     db: DatabaseDep,
     principal: OrderActor,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotent: Idempotent,
 ) -> JSONResponse:
     check_channel(principal, body.channel)
     cmd = order_command(body)
+    policy = _policy(request)
 
     def render_result(result: tuple[Order, bool]) -> tuple[int, dict[str, object]]:
         order, created = result
-        return (201 if created else 200), orders.order_dict(order)
+        return (201 if created else 200), order_dict(order)
 
-    status, data = db.execute(
-        lambda uow: orders.place_order(uow, cmd, request.app.state.policy),
-        render_result,
-        idempotency(principal, idempotency_key, "POST", request.url.path, body),
+    return respond(
+        db, idempotent, lambda uow: orders.place_order(uow, cmd, policy), render_result, _count
     )
-    _count(status, data)
-    return JSONResponse(data, status_code=status)
 
 
 def _count(status: int, order: dict[str, Any]) -> None:
@@ -119,19 +146,20 @@ def _count(status: int, order: dict[str, Any]) -> None:
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=render.problems(404))
 def get_order(order_id: OrderIdPath, db: DatabaseDep, principal: OrderActor) -> JSONResponse:
     order = db.read(lambda uow: orders.get_order(uow, order_id, principal))
-    return JSONResponse(orders.order_dict(order))
+    return JSONResponse(order_dict(order))
 
 
 @router.get("/orders", response_model=Page[OrderOut], responses=render.problems())
 def list_orders(
     db: DatabaseDep,
     principal: OrderActor,
-    channel: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._:-]{1,64}$")] = None,
+    channel: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
     status: OrderStatus | None = None,
-    external_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._:-]{1,64}$")] = None,
+    external_id: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> JSONResponse:
+    """Orders, newest first."""
     own = visible_channel(principal)
     if own is not None:
         if channel is not None and channel != own:
@@ -142,7 +170,7 @@ def list_orders(
             limit, cursor, channel, None if status is None else status.value, external_id
         )
     )
-    return JSONResponse({"items": [orders.order_dict(o) for o in items], "next_cursor": nxt})
+    return JSONResponse({"items": [order_dict(o) for o in items], "next_cursor": nxt})
 
 
 @router.get(
@@ -163,73 +191,95 @@ def get_sourcing(order_id: OrderIdPath, db: DatabaseDep, principal: OrderActor) 
     summary="Cancel the whole order, or some units with `lines`; reservations are released",
 )
 def cancel_order(
-    request: Request,
     order_id: OrderIdPath,
     db: DatabaseDep,
     principal: OrderActor,
+    idempotent: Idempotent,
     body: CancelIn | None = None,
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     lines = None
     if body is not None and body.lines is not None:
         lines = [(ln.sku, ln.quantity) for ln in body.lines]
     reason = None if body is None else body.reason
-    status, data = db.execute(
-        lambda uow: orders.cancel_order(uow, order_id, principal, lines, reason),
-        lambda order: (200, orders.order_dict(order)),
-        idempotency(principal, idempotency_key, "POST", request.url.path, body),
+    return respond(
+        db,
+        idempotent,
+        lambda uow: cancellation.cancel_order(uow, order_id, principal, lines, reason),
+        lambda order: (200, order_dict(order)),
     )
-    return JSONResponse(data, status_code=status)
+
+
+def _order_for_update(uow: UnitOfWork, order_id: str, principal: ApiKey) -> Order:
+    order = uow.orders.get(order_id, for_update=True)
+    if order is None:
+        raise NotFound(f"order '{order_id}' does not exist")
+    check_channel(principal, order.channel)
+    return order
 
 
 @router.post(
-    "/promises",
-    response_model=PromiseOut,
-    responses=render.problems(409),
-    tags=["promises"],
-    summary="Delivery options before checkout; with hold_seconds, the units are reserved",
+    "/orders/{order_id}/hold",
+    response_model=OrderOut,
+    responses=ACTION,
+    summary="Hold an order: it keeps its reservations; its fulfillments wait until release",
 )
-def post_promise(body: PromiseIn, db: DatabaseDep, principal: OrderActor) -> JSONResponse:
-    del principal  # any channel may ask
-    ship_to = None
-    if body.ship_to is not None:
-        ship_to = resolve_ship_to(
-            body.ship_to.latitude,
-            body.ship_to.longitude,
-            body.ship_to.postal_code,
-            body.ship_to.country,
-        )
-    lines = tuple((ln.sku, ln.quantity) for ln in body.lines)
-    levels = list(dict.fromkeys(body.service_levels))
-    if body.hold_seconds:
-        answer = db.write(
-            lambda uow: promises.promise(
-                uow, lines, ship_to, levels, body.hold_seconds, body.hold_option
-            )
-        )
-    else:
-        answer = db.read(lambda uow: promises.promise(uow, lines, ship_to, levels, None, None))
-    return JSONResponse(answer)
-
-
-StatsReader = Annotated[ApiKey, Depends(require(Role.CHANNEL, Role.INTEGRATION))]
-
-
-@router.get(
-    "/stats",
-    responses=render.problems(),
-    tags=["stats"],
-    summary="KPIs over the orders captured in [from, to): splits, fill, distance, cost, on-time",
-)
-def get_stats(
+def hold(
+    order_id: OrderIdPath,
+    body: HoldIn,
     db: DatabaseDep,
-    principal: StatsReader,
-    start: Annotated[IsoDateTime | None, Query(alias="from")] = None,
-    end: Annotated[IsoDateTime | None, Query(alias="to")] = None,
-    channel: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
+    principal: OrderActor,
+    idempotent: Idempotent,
 ) -> JSONResponse:
-    own = visible_channel(principal)
-    if own is not None:
-        check_channel(principal, channel or own)
-        channel = own
-    return JSONResponse(db.read(lambda uow: stats.kpis(uow, start, end, channel)))
+    return respond(
+        db,
+        idempotent,
+        lambda uow: holds.hold(uow, _order_for_update(uow, order_id, principal), body.reason),
+        lambda order: (200, order_dict(order)),
+    )
+
+
+@router.post(
+    "/orders/{order_id}/release",
+    response_model=OrderOut,
+    responses=ACTION,
+    summary="Release a held order; its timers resume and its backordered units are sourced",
+)
+def release(
+    request: Request,
+    order_id: OrderIdPath,
+    db: DatabaseDep,
+    principal: OrderActor,
+    idempotent: Idempotent,
+) -> JSONResponse:
+    policy = _policy(request)
+    return respond(
+        db,
+        idempotent,
+        lambda uow: holds.release_hold(uow, _order_for_update(uow, order_id, principal), policy),
+        lambda order: (200, order_dict(order)),
+    )
+
+
+@router.post(
+    "/orders/{order_id}/returns",
+    response_model=ReturnOut,
+    status_code=201,
+    responses=ACTION,
+    summary="Units of a shipped order came back; with `restock` they go back on the shelf",
+)
+def post_return(
+    order_id: OrderIdPath,
+    body: ReturnIn,
+    db: DatabaseDep,
+    principal: ReturnActor,
+    idempotent: Idempotent,
+) -> JSONResponse:
+    lines = [(ln.sku, ln.quantity) for ln in body.lines]
+    return respond(
+        db,
+        idempotent,
+        lambda uow: supply.record_return(
+            uow, order_id, principal, lines, body.location_id, body.restock, body.reason
+        ),
+        lambda ret: (201, return_dict(ret)),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import StringConstraints
@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from omniorder import metrics
 from omniorder.api import render
-from omniorder.api.deps import DatabaseDep, IdempotencyKeyHeader, idempotency, require
+from omniorder.api.deps import DatabaseDep, Idempotent, require, respond
 from omniorder.api.responses import JSONResponse
 from omniorder.api.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, EventsOut, Page
 from omniorder.db.migrate import is_up_to_date
@@ -68,21 +68,22 @@ def list_events(
     summary="Create an API key; the secret is shown once",
 )
 def create_key(
-    request: Request,
     body: ApiKeyIn,
     db: DatabaseDep,
     principal: Annotated[ApiKey, Depends(require())],
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotent: Idempotent,
 ) -> JSONResponse:
+    del principal  # admins only
+
     def render_key(new: keys.NewKey) -> tuple[int, dict[str, object]]:
         return 201, {**render.api_key(new.key), "secret": new.secret}
 
-    status, data = db.execute(
+    return respond(
+        db,
+        idempotent,
         lambda uow: keys.create_key(uow, body.name, body.role, body.channel, body.location_ids),
         render_key,
-        idempotency(principal, idempotency_key, "POST", request.url.path, body),
     )
-    return JSONResponse(data, status_code=status)
 
 
 @router.get(
@@ -91,14 +92,19 @@ def create_key(
     responses=render.problems(),
     dependencies=[Depends(require())],
     tags=["keys"],
+    summary="API keys, oldest first (never their secrets)",
 )
-def list_keys(db: DatabaseDep) -> JSONResponse:
-    items = db.read(lambda uow: uow.keys.all())
-    return JSONResponse({"items": [render.api_key(k) for k in items], "next_cursor": None})
+def list_keys(
+    db: DatabaseDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> JSONResponse:
+    items, nxt = db.read(lambda uow: uow.keys.list_page(limit, cursor))
+    return JSONResponse({"items": [render.api_key(k) for k in items], "next_cursor": nxt})
 
 
-@ops.get("/healthz", summary="The process is up")
-def healthz() -> dict[str, str]:
+@ops.get("/healthz", summary="The process is up (answered on the event loop, never queued)")
+async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 

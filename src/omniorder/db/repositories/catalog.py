@@ -93,15 +93,15 @@ class LocationRepository:
         self, limit: int, cursor: str | None, type_: str | None = None, active: bool | None = None
     ) -> tuple[list[Location], str | None]:
         q = select(t.locations).order_by(t.locations.c.id).limit(limit + 1)
-        after = decode_cursor(cursor)
+        after = decode_cursor(cursor, "locations")
         if after is not None:
-            q = q.where(t.locations.c.id > after)
+            q = q.where(t.locations.c.id > after[0])
         if type_ is not None:
             q = q.where(t.locations.c.type == type_)
         if active is not None:
             q = q.where(t.locations.c.active == active)
         rows = [location_from_row(r) for r in self.conn.execute(q)]
-        return page(rows, limit, lambda loc: loc.id)
+        return page(rows, limit, "locations", lambda loc: [loc.id])
 
     def last_sequence(self, location_id: str) -> int | None:
         q = select(t.locations.c.inventory_sequence).where(t.locations.c.id == location_id)
@@ -207,11 +207,11 @@ class ProductRepository:
 
     def list_page(self, limit: int, cursor: str | None) -> tuple[list[Product], str | None]:
         q = select(t.products).order_by(t.products.c.sku).limit(limit + 1)
-        after = decode_cursor(cursor)
+        after = decode_cursor(cursor, "products")
         if after is not None:
-            q = q.where(t.products.c.sku > after)
+            q = q.where(t.products.c.sku > after[0])
         rows = [_product(r) for r in self.conn.execute(q)]
-        return page(rows, limit, lambda p: p.sku)
+        return page(rows, limit, "products", lambda p: [p.sku])
 
 
 class ProfileRepository:
@@ -267,8 +267,12 @@ class ProfileRepository:
             return row.name, 0, None
         return row.name, row.version, dict(row.rules)
 
-    def names(self) -> list[str]:
-        q = select(t.sourcing_profiles.c.name).order_by(t.sourcing_profiles.c.name)
+    def names_after(self, after: str | None, limit: int) -> list[str]:
+        """Names of stored profiles, in order, after ``after``."""
+        sp = t.sourcing_profiles
+        q = select(sp.c.name).order_by(sp.c.name).limit(limit)
+        if after is not None:
+            q = q.where(sp.c.name > after)
         return list(self.conn.execute(q).scalars())
 
 
@@ -308,11 +312,11 @@ class ChannelRepository:
 
     def list_page(self, limit: int, cursor: str | None) -> tuple[list[Channel], str | None]:
         q = select(t.channels).order_by(t.channels.c.id).limit(limit + 1)
-        after = decode_cursor(cursor)
+        after = decode_cursor(cursor, "channels")
         if after is not None:
-            q = q.where(t.channels.c.id > after)
+            q = q.where(t.channels.c.id > after[0])
         rows = [_channel(r) for r in self.conn.execute(q)]
-        return page(rows, limit, lambda c: c.id)
+        return page(rows, limit, "channels", lambda c: [c.id])
 
 
 def _channel(row: Any) -> Channel:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc, utcnow
+from omniorder.db.repositories._util import decode_cursor, page
 from omniorder.domain.model import Role
 
 
@@ -63,9 +64,14 @@ class KeyRepository:
             )
         )
 
-    def all(self) -> list[ApiKey]:
-        q = select(t.api_keys).order_by(t.api_keys.c.created_at, t.api_keys.c.id)
-        return [_key(r) for r in self.conn.execute(q)]
+    def list_page(self, limit: int, cursor: str | None) -> tuple[list[ApiKey], str | None]:
+        """Keys in the order they were made (their ids sort by creation time)."""
+        ak = t.api_keys
+        q = select(ak).order_by(ak.c.id).limit(limit + 1)
+        after = decode_cursor(cursor, "api-keys")
+        if after is not None:
+            q = q.where(ak.c.id > after[0])
+        return page([_key(r) for r in self.conn.execute(q)], limit, "api-keys", lambda k: [k.id])
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,18 @@ from sqlalchemy import Connection, bindparam, func, select, tuple_
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc, utcnow
 from omniorder.db.repositories._util import decode_cursor, page
+from omniorder.db.repositories.order_rows import (
+    fulfillment_from_row,
+    fulfillment_row,
+    line_from_row,
+    line_rows,
+    order_from_row,
+    order_row,
+    rejected_json,
+)
 from omniorder.db.staging import StagedInserts
-from omniorder.domain.geo import GeoPoint
-from omniorder.domain.model import Fulfillment, FulfillmentLine, Order, OrderLine, ServiceLevel
+from omniorder.domain.model import Fulfillment, FulfillmentLine, Order, OrderLine
+from omniorder.domain.states import HOLDING_STATES, UNPICKED_STATES
 
 # Hot-path statements, built once: each call then only binds values.
 _BY_EXTERNAL_ID = select(t.orders.c.id, t.orders.c.request_hash).where(
@@ -60,9 +69,9 @@ class OrderRepository:
         self.staged.flush()
         o = t.orders
         q = select(o).order_by(o.c.id.desc()).limit(limit + 1)
-        before = decode_cursor(cursor)
+        before = decode_cursor(cursor, "orders")
         if before is not None:
-            q = q.where(o.c.id < before)
+            q = q.where(o.c.id < before[0])
         if channel is not None:
             q = q.where(o.c.channel == channel)
         if status is not None:
@@ -70,7 +79,7 @@ class OrderRepository:
         if external_id is not None:
             q = q.where(o.c.external_id == external_id)
         rows = list(self.conn.execute(q))
-        rows, next_cursor = page(rows, limit, lambda r: r.id)
+        rows, next_cursor = page(rows, limit, "orders", lambda r: [r.id])
         return self._hydrate(rows), next_cursor
 
     def _hydrate(self, rows: Sequence[Any]) -> list[Order]:
@@ -80,47 +89,9 @@ class OrderRepository:
         lines: dict[str, list[OrderLine]] = defaultdict(list)
         ql = select(t.order_lines).where(t.order_lines.c.order_id.in_(ids))
         for ln in self.conn.execute(ql.order_by(t.order_lines.c.order_id, t.order_lines.c.line_no)):
-            lines[ln.order_id].append(
-                OrderLine(
-                    ln.sku,
-                    ln.quantity,
-                    ln.allocated,
-                    ln.backordered,
-                    ln.cancelled,
-                    ln.shipped,
-                    ln.returned,
-                )
-            )
+            lines[ln.order_id].append(line_from_row(ln))
         fuls = self.fulfillments_of(ids)
-        out = []
-        for r in rows:
-            ship_to = (
-                GeoPoint(r.ship_to_latitude, r.ship_to_longitude)
-                if r.ship_to_latitude is not None
-                else None
-            )
-            out.append(
-                Order(
-                    id=r.id,
-                    channel=r.channel,
-                    external_id=r.external_id,
-                    status=r.status,
-                    service_level=ServiceLevel(r.service_level),
-                    lines=lines[r.id],
-                    created_at=as_utc(r.created_at),
-                    updated_at=as_utc(r.updated_at),
-                    ship_to=ship_to,
-                    ship_to_postal_code=r.ship_to_postal_code,
-                    ship_to_country=r.ship_to_country,
-                    pickup_location_id=r.pickup_location_id,
-                    sourcing_profile=r.sourcing_profile,
-                    fulfillments=fuls.get(r.id, []),
-                    hold_reason=r.hold_reason,
-                    reroutes=r.reroutes,
-                    promise_by=r.promise_by,
-                )
-            )
-        return out
+        return [order_from_row(r, lines[r.id], fuls.get(r.id, [])) for r in rows]
 
     def fulfillments_of(self, order_ids: Sequence[str]) -> dict[str, list[Fulfillment]]:
         self.staged.flush()
@@ -139,24 +110,7 @@ class OrderRepository:
                     flines[ln.fulfillment_id].append(FulfillmentLine(ln.sku, ln.quantity))
         out: dict[str, list[Fulfillment]] = defaultdict(list)
         for r in frows:
-            out[r.order_id].append(
-                Fulfillment(
-                    id=r.id,
-                    order_id=r.order_id,
-                    location_id=r.location_id,
-                    state=r.state,
-                    lines=flines[r.id],
-                    distance_km=r.distance_km,
-                    estimated_delivery_date=r.estimated_delivery_date,
-                    created_at=as_utc(r.created_at),
-                    updated_at=as_utc(r.updated_at),
-                    carrier=r.carrier,
-                    tracking_number=r.tracking_number,
-                    accept_by=None if r.accept_by is None else as_utc(r.accept_by),
-                    expires_at=None if r.expires_at is None else as_utc(r.expires_at),
-                    rejection_reason=r.rejection_reason,
-                )
-            )
+            out[r.order_id].append(fulfillment_from_row(r, flines[r.id]))
         return out
 
     def order_of_fulfillment(self, fulfillment_id: str) -> str | None:
@@ -178,23 +132,50 @@ class OrderRepository:
         cursor: str | None,
         location_ids: Sequence[str] | None = None,
         state: str | None = None,
-    ) -> tuple[list[Fulfillment], str | None]:
-        """Fulfillments oldest first (a location's work queue), optionally of some locations
-        and in one state."""
+        include_held: bool = True,
+    ) -> tuple[list[tuple[Order, Fulfillment]], str | None]:
+        """Fulfillments oldest first (a location's work queue), each with its order, optionally
+        of some locations, in one state, and leaving out those of orders on hold."""
         self.staged.flush()
-        f = t.fulfillments
+        f, o = t.fulfillments, t.orders
         q = select(f.c.id, f.c.order_id).order_by(f.c.id).limit(limit + 1)
-        after = decode_cursor(cursor)
+        after = decode_cursor(cursor, "fulfillments")
         if after is not None:
-            q = q.where(f.c.id > after)
+            q = q.where(f.c.id > after[0])
         if location_ids is not None:
             q = q.where(f.c.location_id.in_(list(location_ids)))
         if state is not None:
             q = q.where(f.c.state == state)
-        rows, nxt = page(list(self.conn.execute(q)), limit, lambda r: r.id)
-        by_order = self.fulfillments_of(sorted({r.order_id for r in rows}))
-        index = {x.id: x for fs in by_order.values() for x in fs}
-        return [index[r.id] for r in rows], nxt
+        if not include_held:
+            q = q.join(o, o.c.id == f.c.order_id).where(o.c.hold_reason.is_(None))
+        rows, nxt = page(list(self.conn.execute(q)), limit, "fulfillments", lambda r: [r.id])
+        orders = self.get_many(sorted({r.order_id for r in rows}))
+        return [(orders[r.order_id], orders[r.order_id].fulfillment(r.id)) for r in rows], nxt
+
+    def get_many(self, order_ids: Sequence[str]) -> dict[str, Order]:
+        if not order_ids:
+            return {}
+        self.staged.flush()
+        q = select(t.orders).where(t.orders.c.id.in_(list(order_ids)))
+        return {o.id: o for o in self._hydrate(list(self.conn.execute(q)))}
+
+    def holding(self, location_id: str, sku: str) -> list[tuple[str, str]]:
+        """(order id, fulfillment id) of the fulfillments at a location that hold units of
+        ``sku`` and are not picked yet, newest order first: the ones a shortage takes from."""
+        self.staged.flush()
+        f, fl, o = t.fulfillments, t.fulfillment_lines, t.orders
+        q = (
+            select(o.c.id, f.c.id.label("fulfillment_id"))
+            .select_from(f.join(fl, fl.c.fulfillment_id == f.c.id).join(o, o.c.id == f.c.order_id))
+            .where(
+                f.c.location_id == location_id,
+                fl.c.sku == sku,
+                fl.c.quantity > 0,
+                f.c.state.in_(UNPICKED_STATES),
+            )
+            .order_by(o.c.created_at.desc(), o.c.id.desc(), f.c.id.desc())
+        )
+        return [(r.id, r.fulfillment_id) for r in self.conn.execute(q)]
 
     def backordered_before(self, sku: str, created_at: datetime, order_id: str) -> int:
         """Units of ``sku`` backordered by orders captured before this one (not on hold):
@@ -241,16 +222,21 @@ class OrderRepository:
         """(fulfillment id, kind) of due timers, earliest first: 'accept' for a pending
         fulfillment past its accept_by, 'pickup' for a pickup past its expires_at."""
         self.staged.flush()
-        f = t.fulfillments
+        f, o = t.fulfillments, t.orders
+        live = f.join(o, o.c.id == f.c.order_id)
         accept = (
             select(f.c.id, f.c.accept_by.label("due"))
-            .where(f.c.state == "pending", f.c.accept_by <= now)
+            .select_from(live)
+            .where(f.c.state == "pending", f.c.accept_by <= now, o.c.hold_reason.is_(None))
             .order_by(f.c.accept_by)
             .limit(limit)
         )
         pickup = (
             select(f.c.id, f.c.expires_at.label("due"))
-            .where(f.c.state == "ready_for_pickup", f.c.expires_at <= now)
+            .select_from(live)
+            .where(
+                f.c.state == "ready_for_pickup", f.c.expires_at <= now, o.c.hold_reason.is_(None)
+            )
             .order_by(f.c.expires_at)
             .limit(limit)
         )
@@ -280,8 +266,6 @@ class OrderRepository:
         stock.reserved."""
         self.staged.flush()
         f, fl = t.fulfillments, t.fulfillment_lines
-        from omniorder.domain.states import HOLDING_STATES
-
         q = (
             select(func.coalesce(func.sum(fl.c.quantity), 0))
             .select_from(fl.join(f, f.c.id == fl.c.fulfillment_id))
@@ -296,47 +280,8 @@ class OrderRepository:
 
     # -- writes ------------------------------------------------------------------------------
     def add(self, order: Order, request_hash: str) -> None:
-        self.staged.add(
-            t.orders,
-            [
-                {
-                    "id": order.id,
-                    "channel": order.channel,
-                    "external_id": order.external_id,
-                    "status": order.status,
-                    "service_level": order.service_level.value,
-                    "ship_to_latitude": order.ship_to.latitude if order.ship_to else None,
-                    "ship_to_longitude": order.ship_to.longitude if order.ship_to else None,
-                    "ship_to_postal_code": order.ship_to_postal_code,
-                    "ship_to_country": order.ship_to_country,
-                    "pickup_location_id": order.pickup_location_id,
-                    "sourcing_profile": order.sourcing_profile,
-                    "request_hash": request_hash,
-                    "created_at": order.created_at,
-                    "updated_at": order.updated_at,
-                    "hold_reason": order.hold_reason,
-                    "reroutes": order.reroutes,
-                    "promise_by": order.promise_by,
-                }
-            ],
-        )
-        self.staged.add(
-            t.order_lines,
-            [
-                {
-                    "order_id": order.id,
-                    "line_no": i,
-                    "sku": ln.sku,
-                    "quantity": ln.quantity,
-                    "allocated": ln.allocated,
-                    "backordered": ln.backordered,
-                    "cancelled": ln.cancelled,
-                    "shipped": ln.shipped,
-                    "returned": ln.returned,
-                }
-                for i, ln in enumerate(order.lines, start=1)
-            ],
-        )
+        self.staged.add(t.orders, [order_row(order, request_hash)])
+        self.staged.add(t.order_lines, line_rows(order))
 
     def save_lines(self, order: Order) -> None:
         """Write the line counts and the status of an order back."""
@@ -349,7 +294,9 @@ class OrderRepository:
             .values(
                 status=order.status,
                 hold_reason=order.hold_reason,
+                held_at=order.held_at,
                 reroutes=order.reroutes,
+                promise_by=order.promise_by,
                 updated_at=now,
             )
         )
@@ -368,27 +315,7 @@ class OrderRepository:
             )
 
     def add_fulfillments(self, fulfillments: Sequence[Fulfillment]) -> None:
-        self.staged.add(
-            t.fulfillments,
-            [
-                {
-                    "id": f.id,
-                    "order_id": f.order_id,
-                    "location_id": f.location_id,
-                    "state": f.state,
-                    "distance_km": f.distance_km,
-                    "estimated_delivery_date": f.estimated_delivery_date,
-                    "carrier": f.carrier,
-                    "tracking_number": f.tracking_number,
-                    "created_at": f.created_at,
-                    "updated_at": f.updated_at,
-                    "accept_by": f.accept_by,
-                    "expires_at": f.expires_at,
-                    "rejection_reason": f.rejection_reason,
-                }
-                for f in fulfillments
-            ],
-        )
+        self.staged.add(t.fulfillments, [fulfillment_row(f) for f in fulfillments])
         self.staged.add(
             t.fulfillment_lines,
             [
@@ -412,6 +339,7 @@ class OrderRepository:
                 accept_by=f.accept_by,
                 expires_at=f.expires_at,
                 rejection_reason=f.rejection_reason,
+                rejected_lines=rejected_json(f.rejected_lines),
                 updated_at=now,
             )
         )

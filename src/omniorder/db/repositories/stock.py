@@ -8,18 +8,19 @@ on each other in a cycle.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select, tuple_
+from sqlalchemy import Connection, and_, bindparam, func, select, text, tuple_
 
 from omniorder.db import tables as t
-from omniorder.db.clock import as_utc, utcnow
-from omniorder.db.repositories._util import bad_cursor, decode_cursor, encode_cursor, insert_for
+from omniorder.db.clock import utcnow
+from omniorder.db.repositories._util import decode_cursor, insert_for, page
 from omniorder.db.repositories.catalog import LOCATION_FIELDS, location_from_values
+from omniorder.db.repositories.ledger import LedgerEntry, read_ledger
+from omniorder.db.repositories.ledger import ledger_row as _entry
 from omniorder.db.staging import StagedInserts
-from omniorder.domain.model import Location, StockPosition
+from omniorder.domain.model import MAX_STOCK, Location, StockPosition
 
 s = t.stock
 LOCATION_COLUMNS = [t.locations.c[name] for name in LOCATION_FIELDS]
@@ -56,6 +57,19 @@ _WITH_LOCATIONS = (
     )
     .order_by(s.c.location_id, s.c.sku)
 )
+_LOWER_PG = text(
+    """
+    WITH cur AS MATERIALIZED (
+        SELECT location_id, sku, on_hand FROM stock
+        WHERE location_id = :b_loc AND sku = :b_sku AND on_hand > reserved
+        FOR UPDATE
+    )
+    UPDATE stock SET on_hand = GREATEST(stock.reserved, cur.on_hand - :b_qty), updated_at = now()
+    FROM cur
+    WHERE stock.location_id = cur.location_id AND stock.sku = cur.sku
+    RETURNING stock.on_hand, stock.reserved, stock.safety_stock, cur.on_hand AS was
+    """
+)
 _LOCATIONS = select(t.locations.c.id, t.locations.c.updated_at, *LOCATION_COLUMNS).where(
     t.locations.c.id.in_(bindparam("b_ids", expanding=True))
 )
@@ -66,20 +80,6 @@ _LOCATIONS = select(t.locations.c.id, t.locations.c.updated_at, *LOCATION_COLUMN
 #: reads in full only locations that are new or changed (a candidate read otherwise carries
 #: some thirty location rows of seventeen columns per order).
 _known_locations: dict[str, tuple[datetime, Location]] = {}
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
-    id: int
-    location_id: str
-    sku: str
-    on_hand_delta: int
-    reserved_delta: int
-    on_hand_after: int
-    reserved_after: int
-    reason: str
-    reference: str | None
-    created_at: datetime
 
 
 def _position(row: Any) -> StockPosition:
@@ -162,21 +162,15 @@ class StockRepository:
         location_ids: Sequence[str] | None = None,
     ) -> tuple[list[StockPosition], str | None]:
         q = select(s).order_by(s.c.location_id, s.c.sku).limit(limit + 1)
-        after = decode_cursor(cursor)
+        after = decode_cursor(cursor, "positions", (str, str))
         if after is not None:
-            loc, sep, after_sku = after.partition("|")
-            if not sep:
-                raise bad_cursor()
-            q = q.where(tuple_(s.c.location_id, s.c.sku) > tuple_(loc, after_sku))
+            q = q.where(tuple_(s.c.location_id, s.c.sku) > tuple_(*after))
         if sku is not None:
             q = q.where(s.c.sku == sku)
         if location_ids is not None:
             q = q.where(s.c.location_id.in_(sorted(location_ids)))
         rows = [_position(r) for r in self.conn.execute(q)]
-        if len(rows) > limit:
-            rows = rows[:limit]
-            return rows, encode_cursor(f"{rows[-1].location_id}|{rows[-1].sku}")
-        return rows, None
+        return page(rows, limit, "positions", lambda p: [p.location_id, p.sku])
 
     def totals(self) -> tuple[int, int]:
         q = select(
@@ -188,37 +182,7 @@ class StockRepository:
     def ledger(
         self, location_id: str, sku: str, limit: int, cursor: str | None
     ) -> tuple[list[LedgerEntry], str | None]:
-        lg = t.ledger
-        q = (
-            select(lg)
-            .where(lg.c.location_id == location_id, lg.c.sku == sku)
-            .order_by(lg.c.id)
-            .limit(limit + 1)
-        )
-        after = decode_cursor(cursor)
-        if after is not None:
-            if not after.isdigit():
-                raise bad_cursor()
-            q = q.where(lg.c.id > int(after))
-        rows = [
-            LedgerEntry(
-                r.id,
-                r.location_id,
-                r.sku,
-                r.on_hand_delta,
-                r.reserved_delta,
-                r.on_hand_after,
-                r.reserved_after,
-                r.reason,
-                r.reference,
-                as_utc(r.created_at),
-            )
-            for r in self.conn.execute(q)
-        ]
-        if len(rows) > limit:
-            rows = rows[:limit]
-            return rows, encode_cursor(str(rows[-1].id))
-        return rows, None
+        return read_ledger(self.conn, location_id, sku, limit, cursor)
 
     # -- writes ------------------------------------------------------------------------------
     def _record(self, entries: list[dict[str, Any]]) -> None:
@@ -287,9 +251,12 @@ class StockRepository:
     def adjust(
         self, location_id: str, sku: str, delta: int, reason: str, reference: str | None
     ) -> StockPosition | None:
-        """Change on_hand by ``delta``; None when the position would go below zero."""
+        """Change on_hand by ``delta``; None when the position would go below zero or above
+        ``MAX_STOCK``."""
         now = utcnow()
         if delta >= 0:
+            if delta > MAX_STOCK:
+                return None
             ins = insert_for(self.conn, s).values(
                 location_id=location_id,
                 sku=sku,
@@ -301,6 +268,7 @@ class StockRepository:
             stmt = ins.on_conflict_do_update(
                 index_elements=["location_id", "sku"],
                 set_={"on_hand": s.c.on_hand + delta, "updated_at": now},
+                where=s.c.on_hand <= MAX_STOCK - delta,
             )
         else:
             stmt = (
@@ -317,6 +285,40 @@ class StockRepository:
         if delta > 0:
             self.wake([sku])
         return _position(row)
+
+    def lower_on_hand(
+        self, location_id: str, sku: str, qty: int, reason: str, reference: str
+    ) -> StockPosition | None:
+        """Lower on_hand by ``qty`` but never below what is reserved there, in one conditional
+        statement (a reservation made meanwhile is never undercut); the ledger gets the change
+        actually made. None when nothing changed."""
+        found: tuple[int, int, int, int] | None = None
+        if self._pg:
+            # The locking CTE reads the row as it is once this transaction holds it, so the
+            # ledger's delta is exactly the change the UPDATE makes.
+            row = self.conn.execute(
+                _LOWER_PG, {"b_loc": location_id, "b_sku": sku, "b_qty": qty}
+            ).first()
+            found = None if row is None else (row[0], row[1], row[2], row[3])
+        else:
+            # SQLite: this transaction is the only writer (BEGIN IMMEDIATE).
+            before = self.get(location_id, sku)
+            if before is not None and before.on_hand > before.reserved:
+                after = max(before.reserved, before.on_hand - qty)
+                self.conn.execute(
+                    s.update()
+                    .where(s.c.location_id == location_id, s.c.sku == sku)
+                    .values(on_hand=after, updated_at=utcnow())
+                )
+                found = (after, before.reserved, before.safety_stock, before.on_hand)
+        if found is None:
+            return None
+        on_hand, reserved, safety, was = found
+        if on_hand == was:
+            return None
+        pos = StockPosition(location_id, sku, on_hand, reserved, safety)
+        self._record([_entry(location_id, sku, on_hand - was, 0, pos, reason, reference)])
+        return pos
 
     def set_many(
         self,
@@ -435,24 +437,3 @@ class StockRepository:
     def skus_at(self, location_id: str) -> list[str]:
         q = select(s.c.sku).where(s.c.location_id == location_id).order_by(s.c.sku)
         return list(self.conn.execute(q).scalars())
-
-
-def _entry(
-    location_id: str,
-    sku: str,
-    on_hand_delta: int,
-    reserved_delta: int,
-    row: Any,
-    reason: str,
-    reference: str | None,
-) -> dict[str, Any]:
-    return {
-        "location_id": location_id,
-        "sku": sku,
-        "on_hand_delta": on_hand_delta,
-        "reserved_delta": reserved_delta,
-        "on_hand_after": row.on_hand,
-        "reserved_after": row.reserved,
-        "reason": reason,
-        "reference": reference,
-    }
