@@ -142,13 +142,13 @@ def respond(
     idempotent: Idempotency | None,
     action: Callable[[UnitOfWork], R],
     render: Callable[[R], tuple[int, Any]],
-    committed: Callable[[int, Any], None] | None = None,
+    committed: Callable[[int, Any, bool], None] | None = None,
 ) -> JSONResponse:
     """Run a writing action in one transaction, exactly once per idempotency key, and answer
     what ``render`` makes of its result (or the stored answer of the first request);
-    ``committed`` hears of the answer once the change is committed."""
+    ``committed`` hears of the answer, and whether it was replayed, once it is committed."""
     status, body, replayed = db.execute(action, render, idempotent)
     if committed is not None:
-        committed(status, body)
+        committed(status, body, replayed)
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return JSONResponse(body, status_code=status, headers=headers)

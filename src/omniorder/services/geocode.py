@@ -37,9 +37,17 @@ def resolve_ship_to(
             [FieldError("ship_to", "give latitude and longitude, or postal_code and country")],
         )
     if (country or "US").upper() != "US":
+        where = (country or "").upper()
         raise ValidationFailed(
-            "postal codes are resolved for the US only",
-            [FieldError("ship_to.country", "send latitude and longitude for other countries")],
+            f"an address in {where} needs ship_to.latitude and ship_to.longitude: postal codes "
+            "are looked up for US ZIP codes only",
+            [
+                FieldError(
+                    "ship_to.latitude",
+                    f"required for an address in {where} (postal codes are looked up for US "
+                    "ZIP codes only)",
+                )
+            ],
         )
     zip5 = postal_code.strip()[:5]
     point = _zip_point(zip5) if zip5.isdigit() and len(zip5) == 5 else None

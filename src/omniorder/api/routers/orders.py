@@ -131,9 +131,10 @@ def post_order(
     )
 
 
-def _count(status: int, order: dict[str, Any]) -> None:
-    """Prometheus counters, after the commit (a failed capture counts nothing)."""
-    if status != 201:
+def _count(status: int, order: dict[str, Any], replayed: bool) -> None:
+    """Prometheus counters, after the commit (a failed capture counts nothing, a replay counts
+    as a replay)."""
+    if status != 201 or replayed:
         metrics.ORDER_REPLAYS.inc()
         return
     metrics.ORDERS_CREATED.labels(order["channel"], order["status"]).inc()

@@ -30,8 +30,8 @@ def post_promise(
     principal: Annotated[ApiKey, Depends(require(Role.CHANNEL))],
     idempotent: Idempotent,
 ) -> JSONResponse:
-    """With `hold_seconds` the answer is stored under the `Idempotency-Key`: a replay answers
-    the same promise and holds nothing more."""
+    """With an `Idempotency-Key` the answer is stored under it: a replay answers the same
+    promise and holds nothing more."""
     del principal  # any channel may ask
     ship_to = None
     if body.ship_to is not None:
@@ -43,7 +43,7 @@ def post_promise(
         )
     lines = tuple((ln.sku, ln.quantity) for ln in body.lines)
     levels = list(dict.fromkeys(body.service_levels))
-    if not body.hold_seconds:
+    if not body.hold_seconds and idempotent is None:
         answer = db.read(lambda uow: promises.promise(uow, lines, ship_to, levels, None, None))
         return JSONResponse(answer)
     return respond(
