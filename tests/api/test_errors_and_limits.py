@@ -143,3 +143,17 @@ def test_a_stored_channel_key_without_a_channel_is_refused_and_told_why(
     r = client.get("/v1/orders", headers={"Authorization": f"Bearer {secret}"})
     assert r.status_code == 403
     assert "names no channel" in r.json()["detail"]
+
+
+def test_an_unreachable_database_is_a_503_with_retry_after_never_a_500() -> None:
+    down = Settings(
+        database_url="postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2",
+        background_worker=False,
+    )
+    with TestClient(create_app(down, check_migrations=False)) as c:
+        r = c.get("/v1/orders", headers={"Authorization": "Bearer some-key"})
+        assert r.status_code == 503 and r.headers["Retry-After"] == "1"
+        assert r.headers["content-type"].startswith("application/problem+json")
+        ready = c.get("/readyz")
+        assert ready.status_code == 503 and ready.headers["Retry-After"] == "1"
+        assert c.get("/healthz").status_code == 200

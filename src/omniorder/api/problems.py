@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from omniorder.api.responses import JSONResponse
@@ -15,6 +16,8 @@ from omniorder.domain.errors import FieldError, OmniorderError
 
 log = logging.getLogger("omniorder.api")
 PROBLEM_JSON = "application/problem+json"
+#: How long a client waits before it tries again when the database is unreachable or busy.
+RETRY_AFTER_SECONDS = "1"
 
 
 def problem(
@@ -27,7 +30,11 @@ def problem(
         "detail": detail,
         "errors": [{"field": e.field, "message": e.message} for e in errors],
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif status == 503:
+        headers = {"Retry-After": RETRY_AFTER_SECONDS}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -71,6 +78,12 @@ def install(app: FastAPI) -> None:
         errors = _validation_errors(exc)
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
         return problem(422, "Validation failed", detail, "validation", errors)
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        # the retries of Database.write handle a busy database: this one is unreachable
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
+        return problem(503, "Service unavailable", "the database is unreachable", "unavailable")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -16,7 +17,7 @@ from omniorder.config import Settings
 from omniorder.db.engine import make_engine
 from omniorder.db.migrate import is_up_to_date
 from omniorder.db.uow import UnitOfWork
-from omniorder.demo.network import DemoNetwork, build_network, generate_orders
+from omniorder.demo.network import DemoNetwork, DemoOrder, build_network, generate_orders
 from omniorder.domain.errors import DatabaseNotMigrated
 from omniorder.domain.model import Product, Role
 from omniorder.services import catalog, inventory, orders
@@ -50,22 +51,50 @@ class DemoSummary:
         body = json.dumps(
             {
                 "channel": "web",
-                "external_id": "W-1001",
+                "external_id": "W-1000",
                 "lines": [{"sku": self.sample_sku, "quantity": 1}],
-                "ship_to": {"postal_code": "10001", "country": "US"},
+                "ship_to": {"name": "Ada Lovelace", "postal_code": "10001", "country": "US"},
             }
         )
         where = "from OMNIORDER_ADMIN_KEY" if self.admin_key_from_env else "created now"
         lines = [
             Text(f"admin API key ({where}): {key}", style="bold"),
-            Text("place an order:"),
+            Text("place an order (more in the README, 'Try it'):"),
+            Text(f"  KEY='{key}'"),
             Text(
-                f"  curl -s -X POST {self.base_url}/v1/orders -H 'Authorization: Bearer {key}' "
+                f'  curl -s -X POST {self.base_url}/v1/orders -H "Authorization: Bearer $KEY" '
                 f"-H 'Content-Type: application/json' -d '{body}'"
             ),
             Text(f"API docs: {self.base_url}/docs"),
         ]
         return Group(table, *lines)
+
+
+FIRST_NAMES = ("Ada", "Grace", "Alan", "Katherine", "Edsger", "Barbara", "Donald", "Frances")
+LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Johnson", "Dijkstra", "Liskov", "Knuth", "Allen")
+
+
+def shop_order(order: DemoOrder, names: dict[str, str], n: int) -> dict[str, object]:
+    """A demo order as a web shop sends it: a customer, line names and prices in USD, the
+    shop's order number (the point to ship to comes from the demand model)."""
+    body = order.as_payload()
+    person = f"{FIRST_NAMES[n % 8]} {LAST_NAMES[(n // 8 + n) % 8]}"
+    body["customer"] = {"name": person, "email": f"customer{n + 1}@example.com"}
+    body["currency"] = "USD"
+    body["metadata"] = {"shop_order_name": f"#{1001 + n}"}
+    body["lines"] = [
+        {"sku": sku, "quantity": qty, "name": names[sku], "unit_price": _price(sku)}
+        for sku, qty in order.lines
+    ]
+    if order.ship_to is not None:
+        lat, lon = order.ship_to
+        body["ship_to"] = {"name": person, "latitude": lat, "longitude": lon}
+    return body
+
+
+def _price(sku: str) -> str:
+    """A steady price per SKU between 4.99 and 99.99."""
+    return f"{4 + zlib.crc32(sku.encode()) % 96}.99"
 
 
 def store_network(
@@ -113,8 +142,9 @@ def load_demo(
         net = build_network(seed=seed, warehouses=warehouses, stores=stores, products=products)
         store_network(db, net)
         counts: dict[str, int] = {}
-        for demo_order in generate_orders(net, sample_orders, seed=seed + 1):
-            cmd = order_command(OrderIn.model_validate(demo_order.as_payload()))
+        names = {p.sku: p.name for p in net.products}
+        for n, demo_order in enumerate(generate_orders(net, sample_orders, seed=seed + 1)):
+            cmd = order_command(OrderIn.model_validate(shop_order(demo_order, names, n)))
             order, _ = db.write(partial(orders.place_order, cmd=cmd))
             counts[order.status] = counts.get(order.status, 0) + 1
         summary = DemoSummary(

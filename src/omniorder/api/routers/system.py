@@ -13,6 +13,7 @@ from sqlalchemy import text
 from omniorder import metrics
 from omniorder.api import render
 from omniorder.api.deps import DatabaseDep, Idempotent, require, respond
+from omniorder.api.problems import RETRY_AFTER_SECONDS
 from omniorder.api.responses import JSONResponse
 from omniorder.api.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, EventsOut, Page
 from omniorder.db.migrate import is_up_to_date
@@ -23,6 +24,7 @@ from omniorder.services.events import feed as event_feed
 
 router = APIRouter()
 ops = APIRouter(tags=["operations"])
+RETRY = {"Retry-After": RETRY_AFTER_SECONDS}
 
 
 @router.get(
@@ -115,9 +117,13 @@ def readyz(db: DatabaseDep) -> JSONResponse:
             conn.execute(text("SELECT 1"))
         migrated = is_up_to_date(db.engine)
     except Exception as exc:  # any failure to reach the database means "not ready"
-        return JSONResponse({"status": "unavailable", "detail": type(exc).__name__}, 503)
+        return JSONResponse(
+            {"status": "unavailable", "detail": type(exc).__name__}, 503, headers=RETRY
+        )
     if not migrated:
-        return JSONResponse({"status": "unavailable", "detail": "database not migrated"}, 503)
+        return JSONResponse(
+            {"status": "unavailable", "detail": "database not migrated"}, 503, headers=RETRY
+        )
     return JSONResponse({"status": "ok"})
 
 
