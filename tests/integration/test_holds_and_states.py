@@ -3,13 +3,13 @@ date, and every state the contract names is reached: picked, partially_shipped, 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from omniorder.db import tables as t
 from omniorder.db.clock import utcnow
-from omniorder.domain.errors import Conflict
+from omniorder.domain.errors import Conflict, ValidationFailed
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.model import ServiceLevel
 from omniorder.services import fulfillments as svc
@@ -125,6 +125,11 @@ def test_an_order_placed_with_a_promise_takes_the_promised_date_and_counts_on_ti
         lambda uow: promises.promise(uow, (("A", 1),), nyc, [ServiceLevel.STANDARD], 600, None)
     )
     promised = held["options"][held["held_option"]]["estimated_delivery_date"]
+    other_day = date.fromisoformat(promised) + timedelta(days=2)
+    with pytest.raises(ValidationFailed) as refused:
+        c = cmd("W1", {"A": 1}, promise_id=held["promise_id"], promise_by=other_day)
+        db.write(lambda uow: orders.place_order(uow, c, POLICY))
+    assert [e.field for e in refused.value.errors] == ["promise_by"]
     c = cmd("W1", {"A": 1}, promise_id=held["promise_id"])
     order, _ = db.write(lambda uow: orders.place_order(uow, c, POLICY))
     assert order.promise_by is not None and order.promise_by.isoformat() == promised

@@ -204,9 +204,19 @@ def _from_promise(
     assert cmd.promise_id is not None
     now = utcnow()
     held = promises.claim(uow, cmd.promise_id, order.id, now)
-    if order.promise_by is None:
-        # the date the customer was shown at checkout is the one the order promises
-        order.promise_by = held.promised_date
+    # the date the customer was shown at checkout is the one the order promises
+    if order.promise_by is not None and order.promise_by != held.promised_date:
+        shown = "no date" if held.promised_date is None else held.promised_date.isoformat()
+        raise ValidationFailed(
+            "the order takes the date of its promise",
+            [
+                FieldError(
+                    "promise_by",
+                    f"promise '{held.id}' promised {shown}: leave promise_by out, or send it",
+                )
+            ],
+        )
+    order.promise_by = held.promised_date
     wanted: dict[str, int] = {}
     for sku, qty in cmd.lines:
         wanted[sku] = wanted.get(sku, 0) + qty
@@ -276,9 +286,10 @@ def sourcing_trace(uow: UnitOfWork, order_id: str, principal: ApiKey) -> dict[st
         "order_id": order.id,
         "rounds": [
             {
+                "summary": (human := explain_round(r["trace"], names))["summary"],
                 "round": r["round"],
                 "created_at": r["created_at"].isoformat(),
-                **explain_round(r["trace"], names),
+                **human,
             }
             for r in rounds
         ],

@@ -132,7 +132,7 @@ class OrderIn(Input):
     promise_id: Identifier | None = Field(
         default=None,
         description="A held promise (`POST /v1/promises`): the order takes exactly its units, "
-        "and the promise's delivery date as its `promise_by` unless one is sent.",
+        "and the promise's delivery date as its `promise_by`.",
     )
     promise_by: IsoDate | None = Field(
         default=None,
