@@ -94,7 +94,7 @@ def create_key(
     responses=render.problems(),
     dependencies=[Depends(require())],
     tags=["keys"],
-    summary="API keys, oldest first (never their secrets)",
+    summary="API keys, by id (never their secrets)",
 )
 def list_keys(
     db: DatabaseDep,
