@@ -56,26 +56,8 @@ class BodyLimit:
                 await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "/problems/payload-too-large",
-                "title": "Payload too large",
-                "status": 413,
-                "detail": f"request bodies are limited to {self.max_bytes} bytes",
-                "errors": [],
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        detail = f"request bodies are limited to {self.max_bytes} bytes"
+        await send_problem(send, 413, "Payload too large", detail, "payload-too-large")
 
 
 class _TooLarge(Exception):
@@ -85,8 +67,9 @@ class _TooLarge(Exception):
 log = logging.getLogger("omniorder.api")
 
 
-def _problem_body(status: int, title: str, detail: str, slug: str) -> bytes:
-    return json.dumps(
+async def send_problem(send: Send, status: int, title: str, detail: str, slug: str) -> None:
+    """A problem+json answer sent straight from ASGI middleware (no framework below it)."""
+    body = json.dumps(
         {
             "type": f"/problems/{slug}",
             "title": title,
@@ -95,6 +78,17 @@ def _problem_body(status: int, title: str, detail: str, slug: str) -> bytes:
             "errors": [],
         }
     ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class Errors:
@@ -125,18 +119,8 @@ class Errors:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            body = _problem_body(500, "Internal error", "an unexpected error occurred", "internal")
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/problem+json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            detail = "an unexpected error occurred"
+            await send_problem(send, 500, "Internal error", detail, "internal")
 
 
 class RequestMetrics:

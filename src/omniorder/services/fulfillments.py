@@ -210,12 +210,13 @@ def reject(
     whole = give_back(uow, order, f, rejected, reason)
     if reason == "out_of_stock":
         for sku, qty in sorted(rejected.items()):
-            pos = uow.stock.lower_on_hand(f.location_id, sku, qty, "count_correction", f.id)
-            if pos is not None:
+            lowered = uow.stock.lower_on_hand(f.location_id, sku, qty, "count_correction", f.id)
+            if lowered is not None:
+                pos, delta = lowered
                 uow.emit(
                     "inventory.updated",
                     f"{pos.location_id}/{pos.sku}",
-                    position_event(pos, -qty, "count_correction"),
+                    position_event(pos, delta, "count_correction"),
                 )
     _save(
         uow,

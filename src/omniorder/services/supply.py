@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 from omniorder.db.clock import utcnow
@@ -111,17 +112,7 @@ def receive(uow: UnitOfWork, principal: ApiKey, incoming_id: str, quantity: int 
     if got:
         grow(uow, row.location_id, row.sku, got, "receipt", incoming_id, "quantity")
     uow.incoming.mark_received(incoming_id, got, now)
-    found = Incoming(
-        row.id,
-        row.location_id,
-        row.sku,
-        row.quantity,
-        row.expected_date,
-        row.reference,
-        got,
-        now,
-        row.created_at,
-    )
+    found = replace(row, received_quantity=got, received_at=now)
     uow.emit("incoming.received", found.id, incoming_dict(found))
     return found
 

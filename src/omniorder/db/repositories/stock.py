@@ -288,10 +288,10 @@ class StockRepository:
 
     def lower_on_hand(
         self, location_id: str, sku: str, qty: int, reason: str, reference: str
-    ) -> StockPosition | None:
+    ) -> tuple[StockPosition, int] | None:
         """Lower on_hand by ``qty`` but never below what is reserved there, in one conditional
         statement (a reservation made meanwhile is never undercut); the ledger gets the change
-        actually made. None when nothing changed."""
+        actually made. Returns the position and that change; None when nothing changed."""
         found: tuple[int, int, int, int] | None = None
         if self._pg:
             # The locking CTE reads the row as it is once this transaction holds it, so the
@@ -318,7 +318,7 @@ class StockRepository:
             return None
         pos = StockPosition(location_id, sku, on_hand, reserved, safety)
         self._record([_entry(location_id, sku, on_hand - was, 0, pos, reason, reference)])
-        return pos
+        return pos, on_hand - was
 
     def set_many(
         self,
