@@ -149,3 +149,29 @@ def test_stats_through_the_api(client: TestClient, shop: dict[str, Any]) -> None
     app = {"Authorization": f"Bearer {key.json()['secret']}"}
     assert client.get("/v1/stats", headers=app).json()["orders"] == 0  # its own channel only
     assert client.get("/v1/stats?channel=web", headers=app).status_code == 403
+
+
+def test_a_count_below_what_is_reserved_re_sources_the_newest_orders_units(
+    client: TestClient, shop: dict[str, Any]
+) -> None:
+    older = client.post("/v1/orders", json=order_body("S-1", [("A", 2)])).json()
+    newer = client.post("/v1/orders", json=order_body("S-2", [("A", 2)])).json()
+    assert {f["location_id"] for f in older["fulfillments"] + newer["fulfillments"]} == {"NEWARK"}
+    counted = client.put("/v1/inventory/NEWARK/A", json={"on_hand": 3}, headers=shop["newark"])
+    assert counted.status_code == 200
+    newark = client.get("/v1/inventory/NEWARK/A").json()
+    assert (newark["on_hand"], newark["reserved"]) == (3, 3)
+    after = client.get(f"/v1/orders/{newer['id']}").json()
+    assert sorted((f["location_id"], f["state"]) for f in after["fulfillments"]) == [
+        ("DALLAS", "pending"),
+        ("NEWARK", "pending"),
+    ]
+    short = next(f for f in after["fulfillments"] if f["location_id"] == "NEWARK")
+    assert short["rejected_lines"] == [
+        {"sku": "A", "name": None, "quantity": 1, "reason": "shortage"}
+    ]
+    untouched = client.get(f"/v1/orders/{older['id']}").json()
+    assert [ln["allocated"] for ln in untouched["lines"]] == [2]
+    trace = client.get(f"/v1/orders/{newer['id']}/sourcing").json()["rounds"]
+    assert [r["cause"] for r in trace] == ["order.created", "inventory.shortage"]
+    assert trace[1]["summary"].startswith("Re-routed after a shortage")
