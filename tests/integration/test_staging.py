@@ -4,7 +4,7 @@ statement, visible to reads of the same transaction."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from omniorder.db import tables as t
@@ -66,14 +66,35 @@ def count(db: Database, table: str) -> int:
 
 
 def test_parents_and_children_are_written_together_at_commit(db: Database) -> None:
+    sent: list[str] = []
+
     def run(uow: UnitOfWork) -> None:
+        event.listen(uow.conn, "before_cursor_execute", lambda *args: sent.append(args[2]))
         # children staged before their parent: the flush orders tables by their foreign keys
         uow.staged.add(t.order_lines, [line_row("ord_1", 1), line_row("ord_1", 2, "B")])
         uow.staged.add(t.orders, [order_row("ord_1")])
-        assert uow.conn.execute(select(func.count()).select_from(t.orders)).scalar_one() == 0
+        assert sent == []  # nothing travels while it is only staged
 
     db.write(run)
     assert count(db, "orders") == 1
+    assert count(db, "order_lines") == 2
+    inserts = [s for s in sent if "INSERT" in s.upper()]
+    assert len(inserts) == (1 if db.engine.dialect.name == "postgresql" else 2)
+
+
+def test_any_statement_of_the_transaction_sees_what_was_staged_before_it(db: Database) -> None:
+    def run(uow: UnitOfWork) -> None:
+        uow.staged.add(t.orders, [order_row("ord_1")])
+        uow.staged.add(t.order_lines, [line_row("ord_1", 1)])
+        # a plain statement on the connection, not through a repository
+        assert uow.conn.execute(select(func.count()).select_from(t.orders)).scalar_one() == 1
+        uow.staged.add(t.order_lines, [line_row("ord_1", 2, "B")])
+        changed = uow.conn.execute(
+            t.order_lines.update().where(t.order_lines.c.order_id == "ord_1").values(allocated=0)
+        )
+        assert changed.rowcount == 2
+
+    db.write(run)
     assert count(db, "order_lines") == 2
 
 

@@ -23,12 +23,11 @@ from urllib.parse import urlencode
 
 import httpx
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from omniorder.bench.common import percentile
 from omniorder.bench.loadgen import Connection
-from omniorder.db import tables as t
+from omniorder.db.admin import recreate_schema
 from omniorder.db.engine import make_engine
 from omniorder.db.migrate import upgrade
 from omniorder.demo.loader import store_network
@@ -76,9 +75,7 @@ def bench_database_url(url: str) -> str:
         return f"sqlite:///{Path(tempfile.mkdtemp(prefix='omniorder-bench-')) / 'bench.db'}"
     admin = make_engine(url)
     try:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{BENCH_SCHEMA}" CASCADE'))
-            conn.execute(text(f'CREATE SCHEMA "{BENCH_SCHEMA}"'))
+        recreate_schema(admin, BENCH_SCHEMA)
     finally:
         admin.dispose()
     sep = "&" if "?" in url else "?"
@@ -100,9 +97,7 @@ def load_network(url: str, seed: int) -> DemoNetwork:
 def order_statuses(url: str) -> dict[str, int]:
     engine = make_engine(url)
     try:
-        with engine.connect() as conn:
-            rows = conn.execute(select(t.orders.c.status, func.count()).group_by(t.orders.c.status))
-            return {str(r[0]): int(r[1]) for r in rows}
+        return Database(engine).read(lambda uow: uow.orders.count_by_status())
     finally:
         engine.dispose()
 

@@ -8,8 +8,9 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
+
+from omniorder.db.admin import drop_database, recreate_database, server_engine
 
 BENCH_DB = "omniorder_pgbench"
 
@@ -36,14 +37,10 @@ def run_pgbench(database_url: str, clients: int, seconds: int, scale: int = 10) 
     if exe is None:
         raise RuntimeError("pgbench is not installed (Debian: postgresql-client)")
     url = make_url(database_url)
-    admin = create_engine(
-        url.set(drivername="postgresql+psycopg", query={}), isolation_level="AUTOCOMMIT"
-    )
+    admin = server_engine(url)
     env_password = {"PGPASSWORD": url.password} if url.password else {}
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB}"))
-            conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
+        recreate_database(admin, BENCH_DB)
         base = [exe, *_conn_args(url)]
         subprocess.run(
             [*base, "-i", "-q", "-s", str(scale), BENCH_DB],
@@ -59,8 +56,7 @@ def run_pgbench(database_url: str, clients: int, seconds: int, scale: int = 10) 
             env={**_env(), **env_password},
         )
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB}"))
+        drop_database(admin, BENCH_DB)
         admin.dispose()
     tps, latency = parse_pgbench(run.stdout)
     return PgbenchResult(tps, latency, clients, seconds, scale)

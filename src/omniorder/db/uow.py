@@ -25,6 +25,7 @@ from omniorder.db.repositories.events import EventRepository
 from omniorder.db.repositories.keys import IdempotencyRepository, KeyRepository
 from omniorder.db.repositories.orders import OrderRepository
 from omniorder.db.repositories.promises import PromiseRepository
+from omniorder.db.repositories.reports import ReportQueries
 from omniorder.db.repositories.stock import StockRepository
 from omniorder.db.repositories.supply import IncomingRepository, ReturnRepository
 from omniorder.db.staging import StagedInserts
@@ -44,6 +45,7 @@ class UnitOfWork:
     incoming: IncomingRepository
     returns: ReturnRepository
     promises: PromiseRepository
+    reports: ReportQueries
     staged: StagedInserts
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
@@ -65,11 +67,12 @@ class UnitOfWork:
         self.stock = StockRepository(conn, staged)
         self.orders = OrderRepository(conn, staged)
         self.keys = KeyRepository(conn)
-        self.idempotency = IdempotencyRepository(conn)
+        self.idempotency = IdempotencyRepository(conn, staged)
         self.events = EventRepository(conn, staged)
         self.incoming = IncomingRepository(conn)
         self.returns = ReturnRepository(conn)
         self.promises = PromiseRepository(conn)
+        self.reports = ReportQueries(conn)
         return self
 
     def __exit__(

@@ -8,9 +8,6 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from omniorder.db import tables as t
 from omniorder.db.clock import utcnow
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.db.uow import UnitOfWork
@@ -85,9 +82,8 @@ def ensure_env_admin_key(db: Database, secret: str) -> None:
     digest = hash_secret(secret)
 
     def run(uow: UnitOfWork) -> None:
-        ak = t.api_keys
-        row = uow.conn.execute(select(ak.c.key_hash).where(ak.c.id == ENV_ADMIN_KEY_ID)).first()
-        if row is None:
+        stored = uow.keys.hash_of(ENV_ADMIN_KEY_ID)
+        if stored is None:
             uow.keys.add(
                 ApiKey(
                     ENV_ADMIN_KEY_ID,
@@ -101,8 +97,8 @@ def ensure_env_admin_key(db: Database, secret: str) -> None:
                 ),
                 digest,
             )
-        elif row.key_hash != digest:
-            uow.conn.execute(ak.update().where(ak.c.id == ENV_ADMIN_KEY_ID).values(key_hash=digest))
+        elif stored != digest:
+            uow.keys.set_hash(ENV_ADMIN_KEY_ID, digest)
 
     db.write(run)
 

@@ -16,9 +16,6 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
-
-from omniorder.db import tables as t
 from omniorder.db.clock import utcnow
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain.errors import Conflict
@@ -88,12 +85,7 @@ def run_once(
 
 def _pending(uow: UnitOfWork, now: datetime) -> tuple[bool, bool]:
     """(a promise hold is due, a backorder wake-up is waiting)."""
-    pr, w = t.promises, t.backorder_wakeups
-    hold = uow.conn.execute(
-        select(pr.c.id).where(pr.c.status == "held", pr.c.expires_at <= now).limit(1)
-    ).first()
-    wake = uow.conn.execute(select(w.c.sku).limit(1)).first()
-    return hold is not None, wake is not None
+    return uow.promises.any_due(now), uow.stock.wakeups_waiting()
 
 
 class BackgroundWorker:

@@ -29,10 +29,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import select
-
-from omniorder.db import tables as t
-from omniorder.db.repositories.catalog import location_from_row
 from omniorder.db.uow import UnitOfWork
 from omniorder.demo.network import DemoOrder
 from omniorder.domain.delivery import zone
@@ -41,8 +37,6 @@ from omniorder.domain.sourcing import Allocation
 from omniorder.sim.network import SimNetwork
 
 T = TypeVar("T")
-#: Fulfillment states whose units came out of the stock pool.
-TOOK_STOCK = ("pending", "accepted", "picked", "ready_for_pickup", "shipped", "picked_up")
 
 
 class SimInputError(ValueError):
@@ -243,27 +237,15 @@ def load_csv_orders(path: Path, network: SimNetwork) -> list[DemoOrder]:
 
 def load_database_network(uow: UnitOfWork, country: str = "US") -> SimNetwork:
     """The network as it stands: locations, available units, product weights."""
-    locations = tuple(
-        location_from_row(r)
-        for r in uow.conn.execute(select(t.locations).order_by(t.locations.c.id))
-    )
+    locations = tuple(uow.reports.locations())
     stock: dict[str, dict[str, int]] = {loc.id: {} for loc in locations}
-    s = t.stock
-    for r in uow.conn.execute(
-        select(s.c.location_id, s.c.sku, s.c.on_hand, s.c.reserved, s.c.safety_stock)
-    ):
-        free = r.on_hand - r.reserved - r.safety_stock
-        if r.location_id in stock and free > 0:
-            stock[r.location_id][r.sku] = free
-    weights = {
-        r.sku: r.weight_kg
-        for r in uow.conn.execute(select(t.products.c.sku, t.products.c.weight_kg))
-        if r.weight_kg is not None
-    }
+    for location_id, sku, free in uow.reports.free_stock():
+        if location_id in stock:
+            stock[location_id][sku] = free
     countries = [loc.country for loc in locations if loc.country]
     if countries:
         country = max(set(countries), key=countries.count)
-    return SimNetwork(country, locations, stock, weights)
+    return SimNetwork(country, locations, stock, uow.reports.product_weights())
 
 
 def load_database_orders(
@@ -271,71 +253,38 @@ def load_database_orders(
 ) -> tuple[SimNetwork, list[DemoOrder], dict[str, Routed]]:
     """The stored orders (oldest first), how each was routed, and ``network`` with what they
     took given back to its stock."""
-    o, ol, f, fl = t.orders, t.order_lines, t.fulfillments, t.fulfillment_lines
-    heads = list(
-        uow.conn.execute(
-            select(o).where(o.c.status != "cancelled").order_by(o.c.created_at, o.c.id)
-        )
-    )
-    lines: dict[str, list[tuple[str, int]]] = {}
-    back: dict[str, list[tuple[str, int]]] = {}
-    routed_lines: dict[str, dict[str, dict[str, int]]] = {}
-    distance: dict[tuple[str, str], float | None] = {}
-    ids = [h.id for h in heads]
-    for chunk in (ids[i : i + 1000] for i in range(0, len(ids), 1000)):
-        for ln in uow.conn.execute(
-            select(ol).where(ol.c.order_id.in_(chunk)).order_by(ol.c.order_id, ol.c.line_no)
-        ):
-            lines.setdefault(ln.order_id, []).append((ln.sku, ln.quantity))
-            if ln.backordered:
-                back.setdefault(ln.order_id, []).append((ln.sku, ln.backordered))
-        q = (
-            select(f.c.order_id, f.c.location_id, f.c.distance_km, fl.c.sku, fl.c.quantity)
-            .join(fl, fl.c.fulfillment_id == f.c.id)
-            .where(f.c.order_id.in_(chunk), f.c.state.in_(TOOK_STOCK))
-        )
-        for r in uow.conn.execute(q):
-            taken = routed_lines.setdefault(r.order_id, {}).setdefault(r.location_id, {})
-            taken[r.sku] = taken.get(r.sku, 0) + r.quantity
-            distance[(r.order_id, r.location_id)] = r.distance_km
+    placed = uow.reports.placed_orders()
     stock = network.stock_copy()
-    for taken_by_loc in routed_lines.values():
-        for loc_id, taken in taken_by_loc.items():
+    for p in placed:
+        for loc_id, (taken, _) in p.taken.items():
             held = stock.setdefault(loc_id, {})
             for sku, units in taken.items():
                 held[sku] = held.get(sku, 0) + units
     orders: list[DemoOrder] = []
     routed: dict[str, Routed] = {}
-    for h in heads:
-        if h.id not in lines:
-            continue
-        is_pickup = h.service_level == ServiceLevel.PICKUP.value
-        ship_to = (
-            None
-            if is_pickup or h.ship_to_latitude is None
-            else (h.ship_to_latitude, h.ship_to_longitude)
-        )
+    for p in placed:
+        is_pickup = p.service_level == ServiceLevel.PICKUP.value
+        ship_to = None if is_pickup else p.ship_to
         if not is_pickup and ship_to is None:
             continue
         orders.append(
             DemoOrder(
-                h.channel,
-                h.id,
-                tuple(lines[h.id]),
+                p.channel,
+                p.id,
+                p.lines,
                 ship_to,
-                h.service_level,
-                h.pickup_location_id,
-                h.created_at,
-                h.promise_by,
+                p.service_level,
+                p.pickup_location_id,
+                p.placed_at,
+                p.promise_by,
             )
         )
-        taken_by_loc = routed_lines.get(h.id, {})
-        routed[h.id] = Routed(
+        routed[p.id] = Routed(
             tuple(
-                Allocation(loc_id, tuple(sorted(taken.items())), distance[(h.id, loc_id)])
-                for loc_id, taken in sorted(taken_by_loc.items())
+                Allocation(loc_id, tuple(sorted(taken.items())), km)
+                for loc_id, (taken, km) in sorted(p.taken.items())
             ),
-            tuple(back.get(h.id, [])),
+            p.backordered,
         )
     pool = SimNetwork(network.country, network.locations, stock, network.weights)
     return pool, orders, routed

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import StringConstraints
-from sqlalchemy import text
 
 from omniorder import metrics
 from omniorder.api import render
@@ -16,6 +15,7 @@ from omniorder.api.deps import DatabaseDep, Idempotent, require, respond
 from omniorder.api.problems import RETRY_AFTER_SECONDS
 from omniorder.api.responses import JSONResponse
 from omniorder.api.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, EventsOut, Page
+from omniorder.db.admin import ping
 from omniorder.db.migrate import is_up_to_date
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.domain.model import Role
@@ -113,8 +113,7 @@ async def healthz() -> dict[str, str]:
 @ops.get("/readyz", summary="The database is reachable and migrated", responses={503: {}})
 def readyz(db: DatabaseDep) -> JSONResponse:
     try:
-        with db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        ping(db.engine)
         migrated = is_up_to_date(db.engine)
     except Exception as exc:  # any failure to reach the database means "not ready"
         return JSONResponse(

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc, utcnow
+from omniorder.db.staging import StagedInserts
 from omniorder.db.repositories._util import decode_cursor, page
 from omniorder.domain.model import Role
 
@@ -49,6 +50,14 @@ class KeyRepository:
         row = self.conn.execute(q).first()
         return None if row is None else _key(row)
 
+    def hash_of(self, key_id: str) -> str | None:
+        q = select(t.api_keys.c.key_hash).where(t.api_keys.c.id == key_id)
+        return self.conn.execute(q).scalar_one_or_none()
+
+    def set_hash(self, key_id: str, key_hash: str) -> None:
+        ak = t.api_keys
+        self.conn.execute(ak.update().where(ak.c.id == key_id).values(key_hash=key_hash))
+
     def add(self, key: ApiKey, key_hash: str) -> None:
         self.conn.execute(
             t.api_keys.insert().values(
@@ -82,8 +91,9 @@ class StoredResponse:
 
 
 class IdempotencyRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, staged: StagedInserts) -> None:
         self.conn = conn
+        self.staged = staged
 
     def get(self, api_key_id: str, key: str) -> StoredResponse | None:
         ik = t.idempotency_keys
@@ -94,13 +104,18 @@ class IdempotencyRepository:
         return StoredResponse(row.request_hash, row.status_code, row.response)
 
     def add(self, api_key_id: str, key: str, request_hash: str, status: int, body: Any) -> None:
-        self.conn.execute(
-            t.idempotency_keys.insert().values(
-                api_key_id=api_key_id,
-                key=key,
-                request_hash=request_hash,
-                status_code=status,
-                response=body,
-                created_at=utcnow(),
-            )
+        """Staged with the change it answers: written in the same statement at commit (a
+        concurrent request with the same key fails there on the unique key)."""
+        self.staged.add(
+            t.idempotency_keys,
+            [
+                {
+                    "api_key_id": api_key_id,
+                    "key": key,
+                    "request_hash": request_hash,
+                    "status_code": status,
+                    "response": body,
+                    "created_at": utcnow(),
+                }
+            ],
         )

@@ -33,8 +33,8 @@ _BY_EXTERNAL_ID = select(t.orders.c.id, t.orders.c.request_hash).where(
 
 
 class OrderRepository:
-    """New orders, fulfillments and traces are staged (written at commit); every other method
-    flushes what is staged first, so it reads and updates the rows of this transaction too."""
+    """New orders, fulfillments and traces are staged (written together at commit, or before
+    any other statement of the transaction: see db/staging.py)."""
 
     def __init__(self, conn: Connection, staged: StagedInserts) -> None:
         self.conn = conn
@@ -49,7 +49,6 @@ class OrderRepository:
         return None if row is None else (row.id, row.request_hash)
 
     def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
-        self.staged.flush()
         q = select(t.orders).where(t.orders.c.id == order_id)
         if for_update and self.conn.dialect.name == "postgresql":
             q = q.with_for_update()
@@ -66,7 +65,6 @@ class OrderRepository:
         status: str | None = None,
         external_id: str | None = None,
     ) -> tuple[list[Order], str | None]:
-        self.staged.flush()
         o = t.orders
         q = select(o).order_by(o.c.id.desc()).limit(limit + 1)
         before = decode_cursor(cursor, "orders")
@@ -94,7 +92,6 @@ class OrderRepository:
         return [order_from_row(r, lines[r.id], fuls.get(r.id, [])) for r in rows]
 
     def fulfillments_of(self, order_ids: Sequence[str]) -> dict[str, list[Fulfillment]]:
-        self.staged.flush()
         f, fl = t.fulfillments, t.fulfillment_lines
         q = select(f).where(f.c.order_id.in_(list(order_ids))).order_by(f.c.order_id, f.c.id)
         frows = list(self.conn.execute(q))
@@ -114,7 +111,6 @@ class OrderRepository:
         return out
 
     def order_of_fulfillment(self, fulfillment_id: str) -> str | None:
-        self.staged.flush()
         f = t.fulfillments
         q = select(f.c.order_id).where(f.c.id == fulfillment_id)
         return self.conn.execute(q).scalar_one_or_none()
@@ -136,7 +132,6 @@ class OrderRepository:
     ) -> tuple[list[tuple[Order, Fulfillment]], str | None]:
         """Fulfillments oldest first (a location's work queue), each with its order, optionally
         of some locations, in one state, and leaving out those of orders on hold."""
-        self.staged.flush()
         f, o = t.fulfillments, t.orders
         q = select(f.c.id, f.c.order_id).order_by(f.c.id).limit(limit + 1)
         after = decode_cursor(cursor, "fulfillments")
@@ -155,14 +150,12 @@ class OrderRepository:
     def get_many(self, order_ids: Sequence[str]) -> dict[str, Order]:
         if not order_ids:
             return {}
-        self.staged.flush()
         q = select(t.orders).where(t.orders.c.id.in_(list(order_ids)))
         return {o.id: o for o in self._hydrate(list(self.conn.execute(q)))}
 
     def holding(self, location_id: str, sku: str) -> list[tuple[str, str]]:
         """(order id, fulfillment id) of the fulfillments at a location that hold units of
         ``sku`` and are not picked yet, newest order first: the ones a shortage takes from."""
-        self.staged.flush()
         f, fl, o = t.fulfillments, t.fulfillment_lines, t.orders
         q = (
             select(o.c.id, f.c.id.label("fulfillment_id"))
@@ -180,7 +173,6 @@ class OrderRepository:
     def backordered_before(self, sku: str, created_at: datetime, order_id: str) -> int:
         """Units of ``sku`` backordered by orders captured before this one (not on hold):
         the ones incoming supply serves first."""
-        self.staged.flush()
         o, ol = t.orders, t.order_lines
         q = (
             select(func.coalesce(func.sum(ol.c.backordered), 0))
@@ -198,15 +190,17 @@ class OrderRepository:
         )
         return int(self.conn.execute(q, {"b_at": created_at, "b_id": order_id}).scalar_one())
 
+    def count_by_status(self) -> dict[str, int]:
+        q = select(t.orders.c.status, func.count()).group_by(t.orders.c.status)
+        return {str(r[0]): int(r[1]) for r in self.conn.execute(q)}
+
     def next_trace_round(self, order_id: str) -> int:
-        self.staged.flush()
         st = t.sourcing_traces
         q = select(func.coalesce(func.max(st.c.round), 0)).where(st.c.order_id == order_id)
         return int(self.conn.execute(q).scalar_one()) + 1
 
     def backordered(self, skus: Sequence[str], limit: int) -> list[str]:
         """Ids of orders waiting for any of these SKUs, oldest first, not on hold."""
-        self.staged.flush()
         o, ol = t.orders, t.order_lines
         q = (
             select(o.c.id, o.c.created_at)
@@ -221,7 +215,6 @@ class OrderRepository:
     def due_timers(self, now: datetime, limit: int) -> list[tuple[str, str]]:
         """(fulfillment id, kind) of due timers, earliest first: 'accept' for a pending
         fulfillment past its accept_by, 'pickup' for a pickup past its expires_at."""
-        self.staged.flush()
         f, o = t.fulfillments, t.orders
         live = f.join(o, o.c.id == f.c.order_id)
         accept = (
@@ -253,7 +246,6 @@ class OrderRepository:
         return self.conn.execute(q).first() is not None
 
     def traces(self, order_id: str) -> list[dict[str, Any]]:
-        self.staged.flush()
         st = t.sourcing_traces
         q = select(st).where(st.c.order_id == order_id).order_by(st.c.round)
         return [
@@ -264,7 +256,6 @@ class OrderRepository:
     def reserved_units(self) -> int:
         """Units held by live fulfillments and held promises: must equal the sum of
         stock.reserved."""
-        self.staged.flush()
         f, fl = t.fulfillments, t.fulfillment_lines
         q = (
             select(func.coalesce(func.sum(fl.c.quantity), 0))
@@ -285,7 +276,6 @@ class OrderRepository:
 
     def save_lines(self, order: Order) -> None:
         """Write the line counts and the status of an order back."""
-        self.staged.flush()
         now = utcnow()
         order.updated_at = now
         self.conn.execute(
@@ -326,7 +316,6 @@ class OrderRepository:
         )
 
     def save_fulfillment(self, f: Fulfillment) -> None:
-        self.staged.flush()
         now = utcnow()
         f.updated_at = now
         self.conn.execute(

@@ -434,6 +434,10 @@ class StockRepository:
             self.conn.execute(w.delete().where(w.c.sku.in_(skus)))
         return skus
 
+    def wakeups_waiting(self) -> bool:
+        w = t.backorder_wakeups
+        return self.conn.execute(select(w.c.sku).limit(1)).first() is not None
+
     def skus_at(self, location_id: str) -> list[str]:
         q = select(s.c.sku).where(s.c.location_id == location_id).order_by(s.c.sku)
         return list(self.conn.execute(q).scalars())
