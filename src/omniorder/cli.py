@@ -18,6 +18,7 @@ from omniorder.config import Settings
 from omniorder.domain.errors import OmniorderError
 from omniorder.domain.model import Role
 from omniorder.domain.sourcing import SourcingProfile
+from omniorder.process import quiet_solver_banner
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="omniorder: distributed order management."
@@ -544,6 +545,7 @@ def demo_load(
 
 
 def main() -> None:
+    quiet_solver_banner()
     try:
         app()
     except OmniorderError as exc:  # pragma: no cover - commands catch their own

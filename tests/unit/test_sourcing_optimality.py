@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from collections.abc import Sequence
 from itertools import combinations
 
@@ -275,9 +276,7 @@ def test_engine_falls_back_to_highs_when_the_search_budget_runs_out() -> None:
         pytest.fail("no instance needs more than one search node")
     problem, _ = sourcing.prepare(request, candidates, profile)
 
-    result = sourcing.plan(
-        request, candidates, profile, sourcing.SearchBudget(max_nodes=1, max_seconds=0.0)
-    )
+    result = sourcing.plan(request, candidates, profile, sourcing.SearchBudget(max_nodes=1))
 
     method = result.trace["method"]
     assert method["name"] == "highs"
@@ -285,3 +284,24 @@ def test_engine_falls_back_to_highs_when_the_search_budget_runs_out() -> None:
     assert method["gap"] >= 0.0
     check_plan(result.plan, request, candidates, profile)
     assert result.plan.cost.total == pytest.approx(highs_optimum(problem), abs=1e-6)
+
+
+def test_the_same_order_gets_the_same_plan_however_slow_the_machine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The search budget is counted in nodes: a machine on which every clock reading is a
+    second later searches exactly as far and answers exactly the same plan."""
+    for seed in range(40):
+        request, candidates, profile = network(seed)
+        if sourcing.plan(request, candidates, profile).trace["search"]["nodes"] > 50:
+            break
+    else:
+        pytest.fail("no instance needs more than 50 search nodes")
+    budget = sourcing.SearchBudget(max_nodes=50)
+    fast = sourcing.plan(request, candidates, profile, budget)
+    ticks = iter(range(10**9))
+    monkeypatch.setattr(time, "perf_counter", lambda: float(next(ticks)))
+    slow = sourcing.plan(request, candidates, profile, budget)
+    assert slow.plan == fast.plan
+    assert slow.trace["search"] == fast.trace["search"]
+    assert slow.trace["method"]["name"] == fast.trace["method"]["name"] == "highs"

@@ -27,6 +27,7 @@ from omniorder.config import Settings
 from omniorder.db.engine import make_engine
 from omniorder.db.migrate import is_up_to_date
 from omniorder.domain.errors import DatabaseNotMigrated
+from omniorder.process import quiet_solver_banner
 from omniorder.services.database import Database
 from omniorder.services.keys import Authenticator, ensure_env_admin_key
 from omniorder.services.worker import BackgroundWorker
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        quiet_solver_banner()
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         if check_migrations and not is_up_to_date(engine):
             raise DatabaseNotMigrated("the database is not migrated: run `omniorder db upgrade`")

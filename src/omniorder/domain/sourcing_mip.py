@@ -19,8 +19,6 @@ MIP's objective).
 from __future__ import annotations
 
 import math
-import os
-import sys
 
 import highspy
 import numpy as np
@@ -28,31 +26,16 @@ import numpy as np
 from omniorder.domain.sourcing import Problem, Solution, evaluate
 
 
-def _absorb_banner() -> None:
-    """HiGHS prints a banner to the process's stdout the first time a solver is created,
-    whatever its options; create that first one here with stdout pointed at /dev/null, so
-    that it never lands in a command's output or a server's log."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            highspy.Highs()  # type: ignore[no-untyped-call]
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-_absorb_banner()
-
-
 def solve_mip(
     problem: Problem,
     incumbent: Solution | None,
     seconds: float,
     rel_gap: float = 1e-9,
+    max_nodes: int | None = None,
 ) -> tuple[Solution, float, str]:
-    """Solve within ``seconds``; returns (solution, proven relative gap, HiGHS status)."""
+    """Solve within ``max_nodes`` branch-and-bound nodes (the same answer on any machine) and
+    ``seconds`` (a safety stop); returns (solution, proven relative gap, HiGHS status). A
+    process calls ``omniorder.process.quiet_solver_banner`` once when it starts."""
     sites = problem.sites
     n, m = len(sites), len(problem.skus)
     if n == 0:
@@ -63,6 +46,8 @@ def solve_mip(
     h.setOptionValue("mip_rel_gap", rel_gap)
     h.setOptionValue("mip_abs_gap", 1e-9)
     h.setOptionValue("threads", 1)
+    if max_nodes is not None:
+        h.setOptionValue("mip_max_nodes", int(max_nodes))
     inf = highspy.kHighsInf
 
     # columns: y (n), then x for each (i, j) with supply, then b (m)

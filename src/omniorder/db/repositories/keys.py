@@ -10,8 +10,8 @@ from sqlalchemy import Connection, select
 
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc, utcnow
-from omniorder.db.staging import StagedInserts
 from omniorder.db.repositories._util import decode_cursor, page
+from omniorder.db.staging import StagedInserts
 from omniorder.domain.model import Role
 
 
