@@ -1,10 +1,8 @@
-"""The `omniorder` command: serve, worker, simulate, db upgrade, demo load, keys create,
-bench."""
+"""`omniorder simulate`: routing strategies compared on one demand stream."""
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,104 +11,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from omniorder.bench.cli import bench_app
+from omniorder.cli.base import app, console, fail
 from omniorder.config import Settings
 from omniorder.domain.errors import OmniorderError
-from omniorder.domain.model import Role
 from omniorder.domain.sourcing import SourcingProfile
-from omniorder.process import quiet_solver_banner
-
-app = typer.Typer(
-    no_args_is_help=True, add_completion=False, help="omniorder: distributed order management."
-)
-db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
-demo_app = typer.Typer(no_args_is_help=True, help="The demo network.")
-keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
-app.add_typer(db_app, name="db")
-app.add_typer(demo_app, name="demo")
-app.add_typer(keys_app, name="keys")
-app.add_typer(bench_app, name="bench")
-console = Console(stderr=True)
-
-
-def _fail(exc: OmniorderError) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc.detail}")
-    for e in exc.errors:
-        console.print(f"  {e.field}: {e.message}")
-    return typer.Exit(exc.exit_code)
-
-
-@app.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Bind address (OMNIORDER_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (OMNIORDER_PORT).")] = None,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
-) -> None:
-    """Serve the HTTP API (docs at /docs). Refuses to start on an unmigrated database."""
-    from omniorder.db.engine import make_engine
-    from omniorder.db.migrate import is_up_to_date
-
-    settings = Settings()
-    engine = make_engine(settings.database_url)
-    try:
-        migrated = is_up_to_date(engine)
-    finally:
-        engine.dispose()
-    if not migrated:
-        console.print("[red]error:[/red] the database is not migrated: run `omniorder db upgrade`")
-        raise typer.Exit(6)
-    from omniorder.serve import CannotListen
-    from omniorder.serve import serve as run_server
-
-    try:
-        run_server(host or settings.host, port or settings.port, workers, settings.log_level)
-    except CannotListen as exc:  # one plain line (rich would wrap it), no traceback
-        typer.echo(f"omniorder: {exc}", err=True)
-        raise typer.Exit(1) from None
-
-
-@app.command()
-def worker(
-    once: Annotated[bool, typer.Option(help="One pass, print what it did, exit.")] = False,
-    interval: Annotated[
-        float, typer.Option(min=0.05, help="Seconds between passes when idle.")
-    ] = 1.0,
-) -> None:
-    """Run the lifecycle worker: re-route fulfillments not accepted in time, expire pickups
-    not collected, source backorders when stock grows. Safe to run in several processes on
-    PostgreSQL; run one on SQLite."""
-    import time
-
-    from omniorder.db.engine import make_engine
-    from omniorder.db.migrate import is_up_to_date
-    from omniorder.services.database import Database
-    from omniorder.services.worker import run_once
-
-    settings = Settings()
-    engine = make_engine(settings.database_url)
-    if not is_up_to_date(engine):
-        console.print("[red]error:[/red] the database is not migrated: run `omniorder db upgrade`")
-        raise typer.Exit(6)
-    db, policy = Database(engine), settings.policy()
-    out = Console()
-    try:
-        while True:
-            result = run_once(db, policy)
-            if once or result.busy:
-                out.print(
-                    f"timed out {result.timed_out}, expired {result.expired}, "
-                    f"skipped {result.skipped}, backordered SKUs woken {result.backorder_skus}, "
-                    f"orders sourced again {result.backorders_served}, "
-                    f"promise holds expired {result.promises_expired}"
-                )
-            if once:
-                return
-            if not result.busy:
-                time.sleep(interval)
-    except KeyboardInterrupt:
-        return
-    finally:
-        engine.dispose()
 
 
 @app.command()
@@ -485,73 +389,4 @@ def _stored_profile(name: str) -> SourcingProfile:
         try:
             return Database(engine).read(lambda uow: get_profile(uow, name))
         except OmniorderError as exc:
-            raise _fail(exc) from exc
-
-
-@db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
-    """Apply Alembic migrations up to REVISION (default: head)."""
-    from omniorder.db.engine import make_engine
-    from omniorder.db.migrate import current_revision, upgrade
-
-    settings = Settings()
-    engine = make_engine(settings.database_url)
-    try:
-        upgrade(engine, revision)
-        console.print(f"database at revision [bold]{current_revision(engine)}[/bold]")
-    finally:
-        engine.dispose()
-
-
-@keys_app.command("create")
-def keys_create(
-    role: Annotated[Role, typer.Option(help="admin, channel, location or integration.")],
-    name: Annotated[str, typer.Option(help="What the key is for.")] = "cli",
-    channel: Annotated[str | None, typer.Option(help="Channel of a channel key.")] = None,
-    location: Annotated[list[str] | None, typer.Option(help="Location of a location key.")] = None,
-) -> None:
-    """Create an API key and print its secret (shown once)."""
-    from omniorder.db.engine import make_engine
-    from omniorder.services.database import Database
-    from omniorder.services.keys import create_key
-
-    engine = make_engine(Settings().database_url)
-    try:
-        new = Database(engine).write(lambda uow: create_key(uow, name, role, channel, location))
-    except OmniorderError as exc:
-        raise _fail(exc) from exc
-    finally:
-        engine.dispose()
-    typer.echo(new.secret)
-
-
-@demo_app.command("load")
-def demo_load(
-    seed: Annotated[int, typer.Option(help="Random seed of the network.")] = 7,
-    stores: Annotated[int, typer.Option(min=0, max=500)] = 40,
-    warehouses: Annotated[int, typer.Option(min=1, max=50)] = 4,
-    products: Annotated[int, typer.Option(min=1, max=20000)] = 200,
-    orders: Annotated[int, typer.Option(min=0, max=100000, help="Sample orders to place.")] = 25,
-) -> None:
-    """Load a demo network over real US cities into the configured database."""
-    from omniorder.demo.loader import load_demo
-
-    try:
-        summary = load_demo(Settings(), seed, warehouses, stores, products, orders)
-    except OmniorderError as exc:
-        raise _fail(exc) from exc
-    out = Console(soft_wrap=True)
-    out.print(summary.render())
-
-
-def main() -> None:
-    quiet_solver_banner()
-    try:
-        app()
-    except OmniorderError as exc:  # pragma: no cover - commands catch their own
-        console.print(f"[red]error:[/red] {exc.detail}")
-        sys.exit(exc.exit_code)
-
-
-if __name__ == "__main__":
-    main()
+            raise fail(exc) from exc
