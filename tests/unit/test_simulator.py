@@ -21,9 +21,11 @@ from omniorder.domain.strategies import (
     priority,
     ship_complete_else_nearest,
 )
+from omniorder.sim.batch_run import BatchOptions, shipping_calendars, windows
 from omniorder.sim.demand import Storefront, day_weights, schedule
 from omniorder.sim.network import SimNetwork
-from omniorder.sim.run import BatchOptions, StockPricing, shipping_calendars, simulate, windows
+from omniorder.sim.pricing import StockPricing
+from omniorder.sim.run import simulate
 from tests.unit.test_sourcing import cand, loc, ship
 
 PROFILE = SourcingProfile()

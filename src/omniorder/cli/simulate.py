@@ -102,15 +102,11 @@ def simulate(
 ) -> None:
     """Replay demand over a network through several routing strategies, each on its own copy
     of the stock, and compare split rate, fill rate, distance, on-time rate, CO2 and cost."""
+    from omniorder.sim.batch_run import BatchOptions
+    from omniorder.sim.common import CO2_KG_PER_TONNE_KM
     from omniorder.sim.names import AS_ROUTED
-    from omniorder.sim.run import (
-        ALL_STRATEGIES,
-        CO2_KG_PER_TONNE_KM,
-        BatchOptions,
-        as_routed,
-        changed_plans,
-        whole_run_bound,
-    )
+    from omniorder.sim.replay import as_routed, changed_plans
+    from omniorder.sim.run import ALL_STRATEGIES, whole_run_bound
     from omniorder.sim.run import simulate as run
 
     names = strategy or list(ALL_STRATEGIES)
