@@ -13,7 +13,8 @@ from sqlalchemy import select
 from omniorder.db import tables as t
 from omniorder.db.clock import utcnow
 from omniorder.domain.errors import Conflict, ValidationFailed
-from omniorder.domain.model import Order, ServiceLevel
+from omniorder.domain.model import ServiceLevel
+from omniorder.domain.order import Order
 from omniorder.domain.policy import LifecyclePolicy
 from omniorder.services import fulfillments as svc
 from omniorder.services import holds, inventory, orders, supply

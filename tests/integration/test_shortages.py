@@ -4,7 +4,7 @@ out-of-stock reject lowers the count without ever undercutting a reservation mad
 
 from __future__ import annotations
 
-from omniorder.domain.model import Order
+from omniorder.domain.order import Order
 from omniorder.services import fulfillments as svc
 from omniorder.services import holds, inventory
 from omniorder.services.database import Database

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
 from functools import lru_cache
@@ -130,113 +130,6 @@ class Customer:
     name: str | None = None
     email: str | None = None
     phone: str | None = None
-
-
-@dataclass(slots=True)
-class OrderLine:
-    sku: str
-    quantity: int
-    allocated: int = 0
-    backordered: int = 0
-    cancelled: int = 0
-    shipped: int = 0
-    #: Of the shipped units, how many came back.
-    returned: int = 0
-    #: When the backordered units are expected, from incoming supply (not stored: computed
-    #: when the order is read; None when no expected supply covers them).
-    backorder_expected_date: date | None = None
-    #: As the channel sent them: the product's name on the order, the unit price (a decimal
-    #: string, in the order's currency) and the channel's own fields.
-    name: str | None = None
-    unit_price: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class FulfillmentLine:
-    sku: str
-    quantity: int
-
-
-@dataclass(frozen=True, slots=True)
-class RejectedLine:
-    """Units a location gave back, and why (a reject reason, ``not_accepted``, ``shortage``)."""
-
-    sku: str
-    quantity: int
-    reason: str
-
-
-@dataclass(slots=True)
-class Fulfillment:
-    id: str
-    order_id: str
-    location_id: str
-    state: str
-    lines: list[FulfillmentLine]
-    distance_km: float | None
-    estimated_delivery_date: date | None
-    created_at: datetime
-    updated_at: datetime
-    carrier: str | None = None
-    tracking_number: str | None = None
-    accept_by: datetime | None = None
-    expires_at: datetime | None = None
-    rejection_reason: str | None = None
-    rejected_lines: list[RejectedLine] = field(default_factory=list)
-
-    def give_back(self, units: dict[str, int], reason: str) -> None:
-        """Take ``units`` (per SKU) off the fulfillment's lines and record them as rejected."""
-        left = []
-        for ln in self.lines:
-            qty = ln.quantity - units.get(ln.sku, 0)
-            if qty < 0:
-                raise ValueError(f"the fulfillment holds {ln.quantity} of '{ln.sku}'")
-            if qty:
-                left.append(FulfillmentLine(ln.sku, qty))
-        self.lines = left
-        rejected = {(r.sku, r.reason): r.quantity for r in self.rejected_lines}
-        for sku, qty in sorted(units.items()):
-            if qty > 0:
-                rejected[(sku, reason)] = rejected.get((sku, reason), 0) + qty
-        self.rejected_lines = [RejectedLine(s, q, r) for (s, r), q in rejected.items()]
-
-
-@dataclass(slots=True)
-class Order:
-    id: str
-    channel: str
-    external_id: str
-    status: str
-    service_level: ServiceLevel
-    lines: list[OrderLine]
-    created_at: datetime
-    updated_at: datetime
-    #: The point the order is routed to (from coordinates, or the US ZIP code).
-    ship_to: GeoPoint | None = None
-    address: Address | None = None
-    pickup_location_id: str | None = None
-    sourcing_profile: str = "default"
-    fulfillments: list[Fulfillment] = field(default_factory=list)
-    hold_reason: str | None = None
-    #: Since when the order is on hold: its fulfillments' timers are paused that long.
-    held_at: datetime | None = None
-    reroutes: int = 0
-    promise_by: date | None = None
-    customer: Customer | None = None
-    #: ISO 4217 code of the line prices.
-    currency: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def on_hold(self) -> bool:
-        return self.hold_reason is not None
-
-    def line(self, sku: str) -> OrderLine:
-        return next(ln for ln in self.lines if ln.sku == sku)
-
-    def fulfillment(self, fulfillment_id: str) -> Fulfillment:
-        return next(f for f in self.fulfillments if f.id == fulfillment_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,10 @@ from omniorder.db.clock import utcnow
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain import sourcing
 from omniorder.domain.delivery import estimate_delivery_date
+from omniorder.domain.fulfillment import Fulfillment, FulfillmentLine
 from omniorder.domain.ids import new_id
-from omniorder.domain.model import Fulfillment, FulfillmentLine, Location, Order
+from omniorder.domain.model import Location
+from omniorder.domain.order import Order
 from omniorder.domain.policy import DEFAULT_POLICY, LifecyclePolicy
 from omniorder.domain.states import FulfillmentState
 
@@ -97,7 +99,6 @@ def allocate(
     the stock rows first, so it cannot lose. Mutates the order's line counts.
     """
     demand = {ln.sku: ln.backordered for ln in order.lines if ln.backordered > 0}
-    before = [(ln.allocated, ln.backordered) for ln in order.lines]
     request = sourcing.SourcingRequest(
         lines=tuple(demand.items()),
         service_level=order.service_level,
@@ -142,8 +143,6 @@ def allocate(
     attempt, locked, (result, candidates), reservations = reserve_in_rounds(
         uow, demand, order.id, plan_round, lost_round
     )
-    for ln, (allocated, backordered) in zip(order.lines, before, strict=True):
-        ln.allocated, ln.backordered = allocated, backordered
     where = {c.location.id: c.location for c in candidates}
     fulfillments = _fulfillments(order, result.plan, where, policy)
     done = {
@@ -161,7 +160,7 @@ def _fulfillments(
     order: Order, plan: sourcing.Plan, where: dict[str, Location], policy: LifecyclePolicy
 ) -> list[Fulfillment]:
     """The fulfillments a plan implies (each with the time by which its location must accept
-    it); moves the planned units from backordered to allocated."""
+    it), added to the order."""
     now = utcnow()
     return [
         new_fulfillment(order, where[a.location_id], a.lines, a.distance_km, now, policy)
@@ -178,13 +177,9 @@ def new_fulfillment(
     policy: LifecyclePolicy,
 ) -> Fulfillment:
     """A pending fulfillment of ``lines`` at ``loc`` (its delivery date from the location's
-    calendar, the time by which it must be accepted); moves those units of the order from
-    backordered to allocated."""
-    for sku, qty in lines:
-        line = next(ln for ln in order.lines if ln.sku == sku)
-        line.allocated += qty
-        line.backordered -= qty
-    return Fulfillment(
+    calendar, the time by which it must be accepted), added to the order: it takes those
+    backordered units."""
+    f = Fulfillment(
         id=new_id("ful"),
         order_id=order.id,
         location_id=loc.id,
@@ -198,3 +193,5 @@ def new_fulfillment(
         updated_at=now,
         accept_by=policy.accept_by(loc.type.value, now),
     )
+    order.add_fulfillment(f)
+    return f

@@ -12,15 +12,16 @@ from omniorder.db.uow import UnitOfWork
 from omniorder.domain import sourcing
 from omniorder.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omniorder.domain.explain import explain_round, location_ids
+from omniorder.domain.fulfillment import Fulfillment
 from omniorder.domain.geo import GeoPoint, haversine_km
 from omniorder.domain.ids import new_id
-from omniorder.domain.model import Address, Customer, Fulfillment, Order, OrderLine, ServiceLevel
+from omniorder.domain.model import Address, Customer, ServiceLevel
+from omniorder.domain.order import Order, OrderLine
 from omniorder.domain.policy import DEFAULT_POLICY, LifecyclePolicy
-from omniorder.domain.states import derive_order_status
 from omniorder.services.access import check_channel
 from omniorder.services.allocation import allocate, new_fulfillment
 from omniorder.services.catalog import require_known, resolve_profile
-from omniorder.services.payloads import fulfillment_dict, order_dict
+from omniorder.services.payloads import publish
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,18 +71,6 @@ class PlaceOrder:
             )
             for (sku, qty), d in zip(self.lines, details, strict=True)
         ]
-
-
-def refresh_status(order: Order) -> None:
-    """Recompute the order's status from its lines and hold: the one place that sets it."""
-    order.status = derive_order_status(
-        allocated=sum(ln.allocated for ln in order.lines),
-        backordered=sum(ln.backordered for ln in order.lines),
-        delivered=sum(ln.shipped for ln in order.lines),
-        cancelled=sum(ln.cancelled for ln in order.lines),
-        ordered=sum(ln.quantity for ln in order.lines),
-        on_hold=order.hold_reason is not None,
-    ).value
 
 
 def _validate(uow: UnitOfWork, cmd: PlaceOrder) -> sourcing.SourcingProfile:
@@ -167,26 +156,21 @@ def place_order(
         metadata=dict(cmd.metadata),
     )
 
+    order.record("order.created")
     if cmd.promise_id is not None:
-        fulfillments = _from_promise(uow, order, cmd, profile, policy)
+        _from_promise(uow, order, cmd, profile, policy)
     else:
 
         def persist(fulfillments: list[Fulfillment], trace: dict[str, Any]) -> None:
-            refresh_status(order)
+            order.refresh_status()
             uow.orders.add(order, cmd.request_hash)
             uow.orders.add_fulfillments(fulfillments)
             uow.orders.add_trace(order.id, 1, trace)
 
-        fulfillments, _ = allocate(
-            uow, order, profile, cause="order.created", persist=persist, policy=policy
-        )
-    order.fulfillments = fulfillments
+        allocate(uow, order, profile, cause="order.created", persist=persist, policy=policy)
     if any(ln.backordered for ln in order.lines):
         expect_backorders(uow, order)
-    data = order_dict(order)
-    uow.emit("order.created", order.id, data)
-    for f in fulfillments:
-        uow.emit("fulfillment.created", order.id, fulfillment_dict(order, f))
+    publish(uow, order)
     return order, True
 
 
@@ -232,7 +216,7 @@ def _from_promise(
         dist = None if order.ship_to is None else haversine_km(order.ship_to, loc.point)
         lines = [(ln["sku"], int(ln["quantity"])) for ln in f["lines"]]
         fulfillments.append(new_fulfillment(order, loc, lines, dist, now, policy))
-    refresh_status(order)
+    order.refresh_status()
     uow.orders.add(order, cmd.request_hash)
     uow.orders.add_fulfillments(fulfillments)
     trace = {

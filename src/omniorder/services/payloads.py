@@ -6,16 +6,17 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from omniorder.db.uow import UnitOfWork
+from omniorder.domain.fulfillment import Fulfillment
 from omniorder.domain.model import (
     Address,
     Customer,
-    Fulfillment,
     Incoming,
-    Order,
     Return,
     ServiceLevel,
     StockPosition,
 )
+from omniorder.domain.order import Order
 from omniorder.domain.states import FINAL_STATES, FulfillmentState
 
 
@@ -177,3 +178,14 @@ def position_event(pos: StockPosition, delta: int, reason: str) -> dict[str, obj
         "on_hand_delta": delta,
         "reason": reason,
     }
+
+
+def publish(uow: UnitOfWork, order: Order) -> None:
+    """The events the order recorded, to the outbox: an order event carries the order, a
+    fulfillment event the fulfillment (each as the API serves it), plus what it recorded."""
+    for event in order.pull_events():
+        if event.fulfillment_id is None:
+            data = order_dict(order)
+        else:
+            data = fulfillment_dict(order, order.fulfillment(event.fulfillment_id))
+        uow.emit(event.type, order.id, {**data, **event.extra})

@@ -11,9 +11,7 @@ from collections.abc import Iterable
 
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain.states import UNPICKED_STATES
-from omniorder.services.fulfillments import give_back, reroute
-from omniorder.services.orders import refresh_status
-from omniorder.services.payloads import fulfillment_dict
+from omniorder.services.fulfillments import finish, release, reroute
 
 SHORTAGE = "shortage"
 
@@ -35,20 +33,9 @@ def resolve_shortages(uow: UnitOfWork, positions: Iterable[tuple[str, str]]) -> 
             if f.state not in UNPICKED_STATES or have == 0:
                 continue  # moved on while this transaction waited for the order
             take = min(excess, have)
-            whole = give_back(uow, order, f, {sku: take}, SHORTAGE)
-            uow.orders.save_fulfillment(f)
-            refresh_status(order)
-            uow.orders.save_lines(order)
-            uow.emit(
-                "fulfillment.rejected" if whole else "fulfillment.partially_rejected",
-                order.id,
-                {
-                    **fulfillment_dict(order, f),
-                    "reason": SHORTAGE,
-                    "note": f"on hand at {location_id} fell below what was reserved",
-                    "rejected": [{"sku": sku, "quantity": take}],
-                },
-            )
+            note = f"on hand at {location_id} fell below what was reserved"
+            release(uow, order.give_back(f, {sku: take}, SHORTAGE, note), SHORTAGE)
+            finish(uow, order)
             excess -= take
             if order.id not in touched:
                 touched.append(order.id)

@@ -3,7 +3,6 @@ transfers). Both grow on_hand through the ledger, and the growth wakes the SKU's
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
@@ -11,13 +10,14 @@ from datetime import date
 from omniorder.db.clock import utcnow
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.db.uow import UnitOfWork
-from omniorder.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from omniorder.domain.errors import Conflict, NotFound
 from omniorder.domain.ids import new_id
 from omniorder.domain.model import Incoming, Return
 from omniorder.services.access import check_channel, check_location, visible_locations
 from omniorder.services.catalog import require_known
+from omniorder.services.fulfillments import finish
 from omniorder.services.inventory import grow
-from omniorder.services.payloads import incoming_dict, order_dict, return_dict
+from omniorder.services.payloads import incoming_dict, return_dict
 
 
 def record_return(
@@ -37,41 +37,22 @@ def record_return(
     check_channel(principal, order.channel)
     check_location(principal, [location_id])
     require_known(uow, locations=[("location_id", location_id)])
-    wanted: dict[str, int] = defaultdict(int)
-    for sku, qty in lines:
-        wanted[sku] += qty
-    by_sku = {ln.sku: ln for ln in order.lines}
-    errors = [
-        FieldError(f"lines[{i}].sku", f"SKU '{sku}' is not on this order")
-        for i, (sku, _) in enumerate(lines)
-        if sku not in by_sku
-    ]
-    if errors:
-        raise ValidationFailed("cannot return SKUs the order does not have", errors)
-    short = [
-        f"{sku}: {qty} returned, {by_sku[sku].shipped - by_sku[sku].returned} shipped and not "
-        "returned yet"
-        for sku, qty in sorted(wanted.items())
-        if qty > by_sku[sku].shipped - by_sku[sku].returned
-    ]
-    if short:
-        raise Conflict("cannot return more units than were shipped: " + "; ".join(short))
+    returned = order.take_back(lines)
     ret = Return(
         new_id("ret"),
         order.id,
         location_id,
-        tuple(sorted(wanted.items())),
+        tuple(returned.items()),
         restock,
         reason,
         utcnow(),
     )
-    for sku, qty in ret.lines:
-        by_sku[sku].returned += qty
-        if restock:
+    if restock:
+        for sku, qty in ret.lines:
             grow(uow, location_id, sku, qty, "return", ret.id, "lines")
-    uow.orders.save_lines(order)
     uow.returns.add(ret)
-    uow.emit("order.returned", order.id, {**order_dict(order), "return": return_dict(ret)})
+    order.record("order.returned", **{"return": return_dict(ret)})
+    finish(uow, order)
     return ret
 
 

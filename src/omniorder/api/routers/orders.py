@@ -26,7 +26,8 @@ from omniorder.db.repositories.keys import ApiKey
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain.errors import NotFound
 from omniorder.domain.geo import GeoPoint
-from omniorder.domain.model import Address, Customer, Order, Role, ServiceLevel
+from omniorder.domain.model import Address, Customer, Role, ServiceLevel
+from omniorder.domain.order import Order
 from omniorder.domain.policy import LifecyclePolicy
 from omniorder.domain.states import OrderStatus
 from omniorder.services import cancellation, holds, orders, supply

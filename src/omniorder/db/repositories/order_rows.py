@@ -7,17 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from omniorder.db.clock import as_utc
+from omniorder.domain.fulfillment import Fulfillment, FulfillmentLine, RejectedLine
 from omniorder.domain.geo import GeoPoint
-from omniorder.domain.model import (
-    Address,
-    Customer,
-    Fulfillment,
-    FulfillmentLine,
-    Order,
-    OrderLine,
-    RejectedLine,
-    ServiceLevel,
-)
+from omniorder.domain.model import Address, Customer, ServiceLevel
+from omniorder.domain.order import Order, OrderLine
 
 #: Address fields kept in the ``ship_to_address`` JSON column (postal code and country have
 #: columns of their own).

@@ -22,7 +22,8 @@ from omniorder.db.repositories.order_rows import (
     rejected_json,
 )
 from omniorder.db.staging import StagedInserts
-from omniorder.domain.model import Fulfillment, FulfillmentLine, Order, OrderLine
+from omniorder.domain.fulfillment import Fulfillment, FulfillmentLine
+from omniorder.domain.order import Order, OrderLine
 from omniorder.domain.states import HOLDING_STATES, UNPICKED_STATES
 
 # Hot-path statements, built once: each call then only binds values.
@@ -273,6 +274,14 @@ class OrderRepository:
     def add(self, order: Order, request_hash: str) -> None:
         self.staged.add(t.orders, [order_row(order, request_hash)])
         self.staged.add(t.order_lines, line_rows(order))
+
+    def save(self, order: Order) -> None:
+        """Write back what changed: the order's status, hold and line counts, and the
+        fulfillments its methods changed."""
+        self.save_lines(order)
+        for fulfillment_id in sorted(order.changed):
+            self.save_fulfillment(order.fulfillment(fulfillment_id))
+        order.changed.clear()
 
     def save_lines(self, order: Order) -> None:
         """Write the line counts and the status of an order back."""
