@@ -105,4 +105,9 @@ def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None
         if "postgres_only" in item.keywords:
             callspec = getattr(item, "callspec", None)
             if callspec is not None and callspec.params.get("database_url") != "postgresql":
-                item.add_marker(pytest.mark.skip(reason="PostgreSQL-only test"))
+                item.add_marker(
+                    pytest.mark.skip(
+                        reason="PostgreSQL-only: runs when OMNIORDER_TEST_DATABASE_URL is set "
+                        "(bash .ci/run sets it)"
+                    )
+                )

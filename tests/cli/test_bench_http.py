@@ -69,8 +69,12 @@ def test_pgbench_reports_of_old_and_new_releases_are_read() -> None:
 def test_the_benchmark_never_touches_a_named_sqlite_file(tmp_path: Path) -> None:
     precious = tmp_path / "omniorder.db"
     precious.write_bytes(b"not to be touched")
-    url = bench_database_url(f"sqlite:///{precious}")
-    assert str(precious) not in url
+    assert str(precious) not in bench_database_url(f"sqlite:///{precious}")
+    args = ["bench", "http", "--database-url", f"sqlite:///{precious}", "--workers", "1"]
+    args += ["--clients", "1", "--duration", "0.5", "--warmup", "0", "--no-pgbench"]
+    result = CliRunner().invoke(app, [*args, "--output", str(tmp_path / "result.json")])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "result.json").read_text())["requests"] > 0
     assert precious.read_bytes() == b"not to be touched"
 
 

@@ -71,6 +71,8 @@ def server(settings: Settings) -> Iterator[str]:
             if proc.poll() is not None:
                 raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server died")
             time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not answer /readyz with 200 within 20 s")
         yield base
     finally:
         proc.terminate()

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
+
 from omniorder.domain.delivery import add_working_days, estimate_delivery_date, transit_days
 from omniorder.domain.geo import GeoPoint, haversine_km
 from omniorder.domain.ids import new_id
@@ -27,10 +29,14 @@ def test_delivery_estimate_is_after_the_order_date() -> None:
     assert estimate_delivery_date(placed, 2500.0, ServiceLevel.STANDARD) > placed.date()
 
 
-def test_ids_sort_by_creation_time() -> None:
+def test_ids_sort_by_creation_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # one id per millisecond, over a span that crosses many of the time part's digits
+    clock = iter(range(1_700_000_000_000, 1_700_000_000_000 + 50 * 7_919, 7_919))
+    monkeypatch.setattr("omniorder.domain.ids.time.time_ns", lambda: next(clock) * 1_000_000)
     ids = [new_id("ord") for _ in range(50)]
     assert all(len(i) == 30 and i.startswith("ord_") for i in ids)
     assert len(set(ids)) == 50
+    assert sorted(ids) == ids
 
 
 # -- shipping calendars ------------------------------------------------------------------------
