@@ -272,6 +272,28 @@ def _config(log_level: str) -> uvicorn.Config:
     return config
 
 
+class Backoff:
+    """When to start a worker again after it died: at once after a worker that ran a while,
+    then after 1, 2, 4 … up to 30 s while the replacements keep dying within seconds (a broken
+    database URL, a bad deploy), so that a crash loop does not spin the machine."""
+
+    #: A worker that lived this long counts as having started well.
+    HEALTHY_SECONDS = 10.0
+    FIRST_DELAY = 1.0
+    MAX_DELAY = 30.0
+
+    def __init__(self) -> None:
+        self.failures: dict[int, int] = {}
+
+    def delay(self, slot: int, lived_seconds: float) -> float:
+        if lived_seconds >= self.HEALTHY_SECONDS:
+            self.failures[slot] = 0
+            return 0.0
+        n = self.failures.get(slot, 0)
+        self.failures[slot] = n + 1
+        return float(min(self.FIRST_DELAY * 2.0**n, self.MAX_DELAY))
+
+
 def _worker(sock: socket.socket, counts: MutableSequence[int], slot: int, log_level: str) -> None:
     BalancedServer(_config(log_level), sock, counts, slot).run()
 
@@ -287,11 +309,15 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     ctx = multiprocessing.get_context("spawn")
     counts = ctx.Array("i", workers, lock=False)
     procs: list[multiprocessing.process.BaseProcess] = []
+    started: list[float] = [0.0] * workers
+    due: dict[int, float] = {}  # slot -> when its replacement may start
+    backoff = Backoff()
     stopping = False
 
     def start(slot: int) -> multiprocessing.process.BaseProcess:
         proc = ctx.Process(target=_worker, args=(sock, counts, slot, log_level), daemon=False)
         proc.start()
+        started[slot] = time.monotonic()
         return proc
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -304,10 +330,21 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     print(f"omniorder serving on http://{_where(host, port)} with {workers} workers", flush=True)
     while not stopping:
         time.sleep(0.5)
+        now = time.monotonic()
         for slot, proc in enumerate(procs):
-            if not proc.is_alive() and not stopping:
-                print(f"worker {proc.pid} exited ({proc.exitcode}); starting another", flush=True)
+            if proc.is_alive() or stopping:
+                continue
+            if slot not in due:
+                wait = backoff.delay(slot, now - started[slot])
+                due[slot] = now + wait
+                print(
+                    f"worker {proc.pid} exited ({proc.exitcode}); starting another"
+                    + (f" in {wait:.0f} s" if wait else ""),
+                    flush=True,
+                )
                 counts[slot] = 0
+            if now >= due[slot]:
+                del due[slot]
                 procs[slot] = start(slot)
     for proc in procs:
         proc.terminate()

@@ -7,7 +7,7 @@ import asyncio
 import socket
 import time
 
-from omniorder.serve import Balancer
+from omniorder.serve import Backoff, Balancer
 
 
 class _Held(asyncio.Protocol):
@@ -97,3 +97,12 @@ def test_a_worker_takes_a_connection_the_others_leave() -> None:
     accepted, waited = asyncio.run(run())
     assert accepted == 3
     assert waited < 1.0
+
+
+def test_a_worker_that_keeps_dying_is_restarted_later_and_later() -> None:
+    backoff = Backoff()
+    quick = [backoff.delay(0, lived_seconds=0.5) for _ in range(7)]
+    assert quick == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+    assert backoff.delay(1, lived_seconds=0.5) == 1.0  # each worker slot counts its own
+    assert backoff.delay(0, lived_seconds=60.0) == 0.0  # it ran a while: back at once
+    assert backoff.delay(0, lived_seconds=0.5) == 1.0
