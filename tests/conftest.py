@@ -17,6 +17,7 @@ from omniorder.db.engine import make_engine
 from omniorder.db.migrate import upgrade
 from omniorder.db.tables import metadata
 from omniorder.services.database import Database
+from tests import contract
 
 ADMIN_KEY = "test-admin-key-0123456789"
 PG_SCHEMA = f"omniorder_test_{os.getpid()}"
@@ -93,9 +94,13 @@ def settings(database_url: str, engine: Engine) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
+    """An admin client of the app; every answer it gets is checked against the schema its
+    route declares (tests/contract.py)."""
     app = create_app(settings)
+    routes = contract.record_routes(app)
     with TestClient(app, raise_server_exceptions=False) as c:
         c.headers.update({"Authorization": f"Bearer {ADMIN_KEY}"})
+        contract.check_answers(c, routes)
         yield c
 
 

@@ -10,7 +10,7 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI
 
 from omniorder import __version__
-from omniorder.api import docs_ui, problems
+from omniorder.api import docs_ui, events_doc, problems
 from omniorder.api.deps import reject_unknown_query
 from omniorder.api.middleware import BodyLimit, Errors, RequestMetrics
 from omniorder.api.routers import (
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     app.state.policy = settings.policy()
     problems.install(app)
     docs_ui.install(app)
+    events_doc.install(app)
     app.include_router(catalog.router, prefix="/v1")
     app.include_router(inventory.router, prefix="/v1")
     app.include_router(orders.router, prefix="/v1")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +10,8 @@ from omniorder.db.repositories.catalog import Channel
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain.errors import FieldError, NotFound, ValidationFailed
 from omniorder.domain.model import Location, Product
-from omniorder.domain.sourcing import ALL_LOCATION_TYPES, SourcingProfile
+from omniorder.domain.sourcing import ALL_LOCATION_TYPES, PROFILE_RULES, SourcingProfile
+from omniorder.services.payloads import channel_dict, location_dict, product_dict, profile_dict
 
 
 def require_known(
@@ -33,9 +33,7 @@ def require_known(
 
 def put_location(uow: UnitOfWork, loc: Location) -> tuple[Location, bool]:
     created = uow.locations.put(loc)
-    data = asdict(loc)
-    data["type"] = loc.type.value
-    uow.emit("location.created" if created else "location.updated", loc.id, data)
+    uow.emit("location.created" if created else "location.updated", loc.id, location_dict(loc))
     return loc, created
 
 
@@ -48,7 +46,9 @@ def get_location(uow: UnitOfWork, location_id: str) -> Location:
 
 def put_product(uow: UnitOfWork, product: Product) -> tuple[Product, bool]:
     created = uow.products.put(product)
-    uow.emit("product.created" if created else "product.updated", product.sku, asdict(product))
+    uow.emit(
+        "product.created" if created else "product.updated", product.sku, product_dict(product)
+    )
     return product, created
 
 
@@ -60,7 +60,6 @@ def get_product(uow: UnitOfWork, sku: str) -> Product:
 
 
 DEFAULT_PROFILE = "default"
-_PROFILE_FIELDS = {f.name for f in fields(SourcingProfile)} - {"name", "version"}
 #: Profiles that always exist (as version 0, until a version is stored under their name).
 #: ``default``: least total cost (parcels, handling, units, distance, backorders), which may
 #: ship from a far warehouse rather than a nearby store that charges handling.
@@ -81,16 +80,10 @@ BUILT_IN_PROFILES = {
 
 
 def profile_from_rules(name: str, version: int, rules: dict[str, Any]) -> SourcingProfile:
-    values = {k: v for k, v in rules.items() if k in _PROFILE_FIELDS}
+    values = {k: v for k, v in rules.items() if k in PROFILE_RULES}
     if "location_types" in values:
         values["location_types"] = frozenset(values["location_types"])
     return SourcingProfile(name=name, version=version, **values)
-
-
-def profile_rules(profile: SourcingProfile) -> dict[str, Any]:
-    rules = {f: getattr(profile, f) for f in sorted(_PROFILE_FIELDS)}
-    rules["location_types"] = sorted(profile.location_types)
-    return rules
 
 
 def get_profile(uow: UnitOfWork, name: str) -> SourcingProfile:
@@ -148,9 +141,7 @@ def put_channel(uow: UnitOfWork, channel_id: str, sourcing_profile: str) -> tupl
             [FieldError("sourcing_profile", f"unknown sourcing profile '{sourcing_profile}'")],
         ) from exc
     channel, created = uow.channels.put(channel_id, sourcing_profile)
-    uow.emit(
-        "channel.updated", channel_id, {"id": channel_id, "sourcing_profile": sourcing_profile}
-    )
+    uow.emit("channel.updated", channel_id, channel_dict(channel))
     return channel, created
 
 
@@ -170,5 +161,5 @@ def put_profile(uow: UnitOfWork, name: str, rules: dict[str, Any]) -> tuple[Sour
         )
     version, created = uow.profiles.put(name, rules)
     profile = profile_from_rules(name, version, rules)
-    uow.emit("sourcing_profile.updated", name, {"name": name, "version": version, **rules})
+    uow.emit("sourcing_profile.updated", name, profile_dict(profile))
     return profile, created

@@ -15,6 +15,7 @@ from omniorder.domain.errors import FieldError, Forbidden, Unauthorized, Validat
 from omniorder.domain.ids import new_id
 from omniorder.domain.model import Role
 from omniorder.services.database import Database
+from omniorder.services.payloads import api_key_dict
 
 ENV_ADMIN_KEY_ID = "key_env_admin"
 
@@ -73,7 +74,7 @@ def create_key(
         created_at=utcnow(),
     )
     uow.keys.add(key, hash_secret(secret))
-    uow.emit("api_key.created", key.id, {"id": key.id, "name": name, "role": role.value})
+    uow.emit("api_key.created", key.id, api_key_dict(key))
     return NewKey(key, secret)
 
 

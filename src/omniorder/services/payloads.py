@@ -3,20 +3,30 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from dataclasses import asdict, replace
+from typing import TYPE_CHECKING, Any
 
+from omniorder.db.repositories.catalog import Channel
+from omniorder.db.repositories.events import StoredEvent
+from omniorder.db.repositories.keys import ApiKey
+from omniorder.db.repositories.ledger import LedgerEntry
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain.fulfillment import Fulfillment
 from omniorder.domain.model import (
     Address,
     Customer,
     Incoming,
+    Location,
+    Product,
     Return,
     ServiceLevel,
     StockPosition,
 )
 from omniorder.domain.order import Order
+from omniorder.domain.sourcing import PROFILE_RULES, SourcingProfile
+
+if TYPE_CHECKING:  # services.inventory publishes through this module
+    from omniorder.services.inventory import SkuAvailability, SnapshotResult
 from omniorder.domain.states import FINAL_STATES, FulfillmentState
 
 
@@ -189,3 +199,97 @@ def publish(uow: UnitOfWork, order: Order) -> None:
         else:
             data = fulfillment_dict(order, order.fulfillment(event.fulfillment_id))
         uow.emit(event.type, order.id, {**data, **event.extra})
+
+
+# -- the catalog, stock and keys ---------------------------------------------------------
+
+
+def location_dict(loc: Location) -> dict[str, Any]:
+    data = asdict(loc)
+    data["type"] = loc.type.value
+    data["working_days"] = [d for d in loc.working_days.split(",") if d]
+    data["closed_dates"] = [d.isoformat() for d in loc.closed_dates]
+    return data
+
+
+def product_dict(p: Product) -> dict[str, Any]:
+    return {"sku": p.sku, "name": p.name, "weight_kg": p.weight_kg}
+
+
+def position_dict(p: StockPosition) -> dict[str, Any]:
+    return {
+        "location_id": p.location_id,
+        "sku": p.sku,
+        "on_hand": p.on_hand,
+        "reserved": p.reserved,
+        "safety_stock": p.safety_stock,
+        "available": p.available,
+    }
+
+
+def ledger_entry_dict(e: LedgerEntry) -> dict[str, Any]:
+    data = asdict(e)
+    data["created_at"] = e.created_at.isoformat()
+    return data
+
+
+def profile_dict(p: SourcingProfile) -> dict[str, Any]:
+    rules: dict[str, Any] = {f: getattr(p, f) for f in PROFILE_RULES}
+    rules["location_types"] = sorted(p.location_types)
+    return {"name": p.name, "version": p.version, **rules}
+
+
+def channel_dict(c: Channel) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "sourcing_profile": c.sourcing_profile,
+        "created_at": c.created_at.isoformat(),
+        "updated_at": c.updated_at.isoformat(),
+    }
+
+
+def api_key_dict(k: ApiKey) -> dict[str, Any]:
+    return {
+        "id": k.id,
+        "name": k.name,
+        "role": k.role.value,
+        "prefix": k.prefix,
+        "channel": k.channel,
+        "location_ids": None if k.location_ids is None else list(k.location_ids),
+        "created_at": k.created_at.isoformat(),
+    }
+
+
+def event_dict(e: StoredEvent) -> dict[str, Any]:
+    """An event of the feed: ``id`` is the same on every delivery of it (receivers
+    de-duplicate by it), ``seq`` its place in commit order."""
+    return {
+        "id": f"evt_{e.id}",
+        "seq": e.seq,
+        "type": e.type,
+        "occurred_at": e.occurred_at.isoformat(),
+        "data": e.data,
+    }
+
+
+def availability_dict(a: SkuAvailability) -> dict[str, Any]:
+    return {
+        "sku": a.sku,
+        "available": a.available,
+        "locations": [
+            {"location_id": x.location_id, "available": x.available, "distance_km": x.distance_km}
+            for x in a.locations
+        ],
+        "incoming": [
+            {
+                "location_id": x.location_id,
+                "quantity": x.quantity,
+                "expected_date": x.expected_date.isoformat(),
+            }
+            for x in a.incoming
+        ],
+    }
+
+
+def snapshot_dict(r: SnapshotResult) -> dict[str, Any]:
+    return {"applied": r.applied, "changed": r.changed, "zeroed": r.zeroed, "sequence": r.sequence}

@@ -26,7 +26,7 @@ from omniorder.db.repositories._util import decode_cursor, encode_cursor
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain.delivery import WEEKDAYS
 from omniorder.domain.model import Location, LocationType, Product, Role
-from omniorder.services import catalog
+from omniorder.services import catalog, payloads
 
 router = APIRouter(tags=["catalog"])
 IdPath = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
@@ -50,7 +50,7 @@ def put_location(location_id: IdPath, body: LocationIn, db: DatabaseDep) -> JSON
     data["closed_dates"] = tuple(sorted(set(body.closed_dates)))
     loc = Location(id=location_id, **data)
     _, created = db.write(lambda uow: catalog.put_location(uow, loc))
-    return JSONResponse(render.location(loc), status_code=201 if created else 200)
+    return JSONResponse(payloads.location_dict(loc), status_code=201 if created else 200)
 
 
 @router.get(
@@ -61,7 +61,7 @@ def put_location(location_id: IdPath, body: LocationIn, db: DatabaseDep) -> JSON
 )
 def get_location(location_id: IdPath, db: DatabaseDep) -> JSONResponse:
     loc = db.read(lambda uow: catalog.get_location(uow, location_id))
-    return JSONResponse(render.location(loc))
+    return JSONResponse(payloads.location_dict(loc))
 
 
 @router.get(
@@ -78,7 +78,7 @@ def list_locations(
     active: bool | None = None,
 ) -> JSONResponse:
     items, nxt = db.read(lambda uow: uow.locations.list_page(limit, cursor, type, active))
-    return JSONResponse({"items": [render.location(x) for x in items], "next_cursor": nxt})
+    return JSONResponse({"items": [payloads.location_dict(x) for x in items], "next_cursor": nxt})
 
 
 @router.put(
@@ -91,7 +91,7 @@ def list_locations(
 def put_product(sku: IdPath, body: ProductIn, db: DatabaseDep) -> JSONResponse:
     product = Product(sku=sku, name=body.name, weight_kg=body.weight_kg)
     _, created = db.write(lambda uow: catalog.put_product(uow, product))
-    return JSONResponse(render.product(product), status_code=201 if created else 200)
+    return JSONResponse(payloads.product_dict(product), status_code=201 if created else 200)
 
 
 @router.get(
@@ -101,7 +101,7 @@ def put_product(sku: IdPath, body: ProductIn, db: DatabaseDep) -> JSONResponse:
     dependencies=[CATALOG_READERS],
 )
 def get_product(sku: IdPath, db: DatabaseDep) -> JSONResponse:
-    return JSONResponse(render.product(db.read(lambda uow: catalog.get_product(uow, sku))))
+    return JSONResponse(payloads.product_dict(db.read(lambda uow: catalog.get_product(uow, sku))))
 
 
 @router.get(
@@ -112,7 +112,7 @@ def get_product(sku: IdPath, db: DatabaseDep) -> JSONResponse:
 )
 def list_products(db: DatabaseDep, limit: Limit = 50, cursor: Cursor = None) -> JSONResponse:
     items, nxt = db.read(lambda uow: uow.products.list_page(limit, cursor))
-    return JSONResponse({"items": [render.product(x) for x in items], "next_cursor": nxt})
+    return JSONResponse({"items": [payloads.product_dict(x) for x in items], "next_cursor": nxt})
 
 
 @router.put(
@@ -129,7 +129,7 @@ def put_profile(name: IdPath, body: ProfileIn, db: DatabaseDep) -> JSONResponse:
     def run(uow: UnitOfWork) -> tuple[dict[str, object], bool]:
         existed = uow.profiles.get(name) is not None or name in catalog.BUILT_IN_PROFILES
         profile, _ = catalog.put_profile(uow, name, rules)
-        return render.profile(profile), not existed
+        return payloads.profile_dict(profile), not existed
 
     data, created = db.write(run)
     return JSONResponse(data, status_code=201 if created else 200)
@@ -143,7 +143,7 @@ def put_profile(name: IdPath, body: ProfileIn, db: DatabaseDep) -> JSONResponse:
     tags=["sourcing"],
 )
 def get_profile(name: IdPath, db: DatabaseDep) -> JSONResponse:
-    return JSONResponse(render.profile(db.read(lambda uow: catalog.get_profile(uow, name))))
+    return JSONResponse(payloads.profile_dict(db.read(lambda uow: catalog.get_profile(uow, name))))
 
 
 @router.get(
@@ -160,7 +160,7 @@ def list_profiles(db: DatabaseDep, limit: Limit = 50, cursor: Cursor = None) -> 
     start = None if after is None else str(after[0])
     items, last = db.read(lambda uow: catalog.list_profiles(uow, limit, start))
     nxt = None if last is None else encode_cursor("sourcing-profiles", [last])
-    return JSONResponse({"items": [render.profile(p) for p in items], "next_cursor": nxt})
+    return JSONResponse({"items": [payloads.profile_dict(p) for p in items], "next_cursor": nxt})
 
 
 @router.get(
@@ -175,7 +175,7 @@ def get_profile_version(
     name: IdPath, version: Annotated[int, Path(ge=0, le=2**31 - 1)], db: DatabaseDep
 ) -> JSONResponse:
     profile, created_at = db.read(lambda uow: catalog.profile_version(uow, name, version))
-    data = {**render.profile(profile), "created_at": created_at and created_at.isoformat()}
+    data = {**payloads.profile_dict(profile), "created_at": created_at and created_at.isoformat()}
     return JSONResponse(data)
 
 
@@ -189,7 +189,7 @@ def get_profile_version(
 )
 def put_channel(channel: IdPath, body: ChannelIn, db: DatabaseDep) -> JSONResponse:
     found, created = db.write(lambda uow: catalog.put_channel(uow, channel, body.sourcing_profile))
-    return JSONResponse(render.channel(found), status_code=201 if created else 200)
+    return JSONResponse(payloads.channel_dict(found), status_code=201 if created else 200)
 
 
 @router.get(
@@ -200,7 +200,9 @@ def put_channel(channel: IdPath, body: ChannelIn, db: DatabaseDep) -> JSONRespon
     tags=["sourcing"],
 )
 def get_channel(channel: IdPath, db: DatabaseDep) -> JSONResponse:
-    return JSONResponse(render.channel(db.read(lambda uow: catalog.get_channel(uow, channel))))
+    return JSONResponse(
+        payloads.channel_dict(db.read(lambda uow: catalog.get_channel(uow, channel)))
+    )
 
 
 @router.get(
@@ -212,4 +214,4 @@ def get_channel(channel: IdPath, db: DatabaseDep) -> JSONResponse:
 )
 def list_channels(db: DatabaseDep, limit: Limit = 50, cursor: Cursor = None) -> JSONResponse:
     items, nxt = db.read(lambda uow: uow.channels.list_page(limit, cursor))
-    return JSONResponse({"items": [render.channel(c) for c in items], "next_cursor": nxt})
+    return JSONResponse({"items": [payloads.channel_dict(c) for c in items], "next_cursor": nxt})

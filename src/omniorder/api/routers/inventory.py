@@ -29,7 +29,7 @@ from omniorder.db.uow import UnitOfWork
 from omniorder.domain.errors import FieldError, NotFound, ValidationFailed
 from omniorder.domain.geo import GeoPoint
 from omniorder.domain.model import Role
-from omniorder.services import inventory, supply
+from omniorder.services import inventory, payloads, supply
 from omniorder.services.access import check_location, visible_locations
 from omniorder.services.payloads import incoming_dict
 
@@ -55,7 +55,7 @@ def put_position(
     pos = db.write(
         lambda uow: inventory.put_position(uow, location_id, sku, body.on_hand, body.safety_stock)
     )
-    return JSONResponse(render.position(pos))
+    return JSONResponse(payloads.position_dict(pos))
 
 
 @router.get(
@@ -70,7 +70,7 @@ def get_position(
     pos = db.read(lambda uow: uow.stock.get(location_id, sku))
     if pos is None:
         raise NotFound(f"no stock position for '{sku}' at '{location_id}'")
-    return JSONResponse(render.position(pos))
+    return JSONResponse(payloads.position_dict(pos))
 
 
 @router.get(
@@ -89,7 +89,9 @@ def get_ledger(
 ) -> JSONResponse:
     check_location(principal, [location_id])
     items, nxt = db.read(lambda uow: uow.stock.ledger(location_id, sku, limit, cursor))
-    return JSONResponse({"items": [render.ledger_entry(e) for e in items], "next_cursor": nxt})
+    return JSONResponse(
+        {"items": [payloads.ledger_entry_dict(e) for e in items], "next_cursor": nxt}
+    )
 
 
 @router.get("/inventory", response_model=Page[PositionOut], responses=render.problems())
@@ -106,7 +108,7 @@ def list_positions(
         check_location(principal, [location_id])
         scope = (location_id,)
     items, nxt = db.read(lambda uow: uow.stock.list_page(limit, cursor, sku, scope))
-    return JSONResponse({"items": [render.position(p) for p in items], "next_cursor": nxt})
+    return JSONResponse({"items": [payloads.position_dict(p) for p in items], "next_cursor": nxt})
 
 
 @router.post(
@@ -135,15 +137,7 @@ def post_snapshot(
         db,
         idempotent,
         action,
-        lambda r: (
-            200,
-            {
-                "applied": r.applied,
-                "changed": r.changed,
-                "zeroed": r.zeroed,
-                "sequence": r.sequence,
-            },
-        ),
+        lambda r: (200, payloads.snapshot_dict(r)),
     )
 
 
@@ -164,7 +158,7 @@ def post_adjustment(
         db,
         idempotent,
         lambda uow: inventory.adjust(uow, body.location_id, body.sku, body.delta, body.reason),
-        lambda pos: (200, render.position(pos)),
+        lambda pos: (200, payloads.position_dict(pos)),
     )
 
 
@@ -192,33 +186,7 @@ def get_availability(
         raise ValidationFailed("invalid availability query", bad)
     point = None if latitude is None or longitude is None else GeoPoint(latitude, longitude)
     result = db.read(lambda uow: inventory.availability(uow, sku, point))
-    return JSONResponse(
-        {
-            "items": [
-                {
-                    "sku": a.sku,
-                    "available": a.available,
-                    "locations": [
-                        {
-                            "location_id": x.location_id,
-                            "available": x.available,
-                            "distance_km": x.distance_km,
-                        }
-                        for x in a.locations
-                    ],
-                    "incoming": [
-                        {
-                            "location_id": x.location_id,
-                            "quantity": x.quantity,
-                            "expected_date": x.expected_date.isoformat(),
-                        }
-                        for x in a.incoming
-                    ],
-                }
-                for a in result
-            ]
-        }
-    )
+    return JSONResponse({"items": [payloads.availability_dict(a) for a in result]})
 
 
 @router.post(

@@ -19,7 +19,7 @@ from omniorder.db.admin import ping
 from omniorder.db.migrate import is_up_to_date
 from omniorder.db.repositories.keys import ApiKey
 from omniorder.domain.model import Role
-from omniorder.services import keys
+from omniorder.services import keys, payloads
 from omniorder.services.events import feed as event_feed
 
 router = APIRouter()
@@ -47,15 +47,7 @@ def list_events(
     events = event_feed(db, after, limit, type)
     return JSONResponse(
         {
-            "items": [
-                {
-                    "seq": e.seq,
-                    "type": e.type,
-                    "occurred_at": e.occurred_at.isoformat(),
-                    "data": e.data,
-                }
-                for e in events
-            ],
+            "items": [payloads.event_dict(e) for e in events],
             "next_after": events[-1].seq if events else after,
         }
     )
@@ -78,7 +70,7 @@ def create_key(
     del principal  # admins only
 
     def render_key(new: keys.NewKey) -> tuple[int, dict[str, object]]:
-        return 201, {**render.api_key(new.key), "secret": new.secret}
+        return 201, {**payloads.api_key_dict(new.key), "secret": new.secret}
 
     return respond(
         db,
@@ -102,7 +94,7 @@ def list_keys(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> JSONResponse:
     items, nxt = db.read(lambda uow: uow.keys.list_page(limit, cursor))
-    return JSONResponse({"items": [render.api_key(k) for k in items], "next_cursor": nxt})
+    return JSONResponse({"items": [payloads.api_key_dict(k) for k in items], "next_cursor": nxt})
 
 
 @ops.get("/healthz", summary="The process is up (answered on the event loop, never queued)")

@@ -13,10 +13,11 @@ from omniorder.domain.model import Role
 
 # -- events, keys --------------------------------------------------------------------------
 class EventOut(BaseModel):
-    seq: int
-    type: str
+    id: str = Field(description="evt_…: the same on every delivery of the event.")
+    seq: int = Field(description="Its place in commit order: gap-free, strictly increasing.")
+    type: str = Field(description="One of the event types listed under `webhooks`.")
     occurred_at: datetime
-    data: dict[str, Any]
+    data: dict[str, Any] = Field(description="The schema of its type (see `webhooks`).")
 
 
 class EventsOut(BaseModel):

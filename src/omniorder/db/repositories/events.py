@@ -26,6 +26,8 @@ o = t.outbox
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
+    #: The outbox row's id: stable across deliveries and retries.
+    id: int
     seq: int
     type: str
     aggregate_id: str | None
@@ -67,4 +69,4 @@ class EventRepository:
 
 
 def _event(r: Any) -> StoredEvent:
-    return StoredEvent(r.seq or 0, r.type, r.aggregate_id, r.data, as_utc(r.occurred_at))
+    return StoredEvent(r.id, r.seq or 0, r.type, r.aggregate_id, r.data, as_utc(r.occurred_at))

@@ -4,7 +4,7 @@ candidates, and the priced plan."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -41,6 +41,12 @@ class SourcingProfile:
         if not self.allow_split:
             return 1
         return self.max_fulfillments
+
+
+#: The fields of a profile that are rules (all but its name and version), in name order.
+PROFILE_RULES: tuple[str, ...] = tuple(
+    sorted(f.name for f in fields(SourcingProfile) if f.name not in ("name", "version"))
+)
 
 
 @dataclass(frozen=True, slots=True)
