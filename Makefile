@@ -18,19 +18,29 @@ endif
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install dev lint typecheck pytest serve clean
+.PHONY: demo test install dev lint typecheck pytest serve clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+# requirements.lock pins (with hashes) every package the service, the demo, the simulator
+# and the dev tools use: what CI tests is what a newcomer gets. `make lock` refreshes it.
+LOCK := requirements.lock
+
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[dev]'
-	touch $(VENV)/.installed $@
+$(VENV)/.dev-installed: $(VENV)/.installed
+	touch $@
+
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install -q uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra demo --extra sim \
+	  --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+	  --generate-hashes --no-header -o $(LOCK)
 
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
