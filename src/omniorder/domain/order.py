@@ -104,6 +104,21 @@ class Order:
         """The fulfillments that still hold a reservation."""
         return [f for f in self.fulfillments if F(f.state) in HOLDING_STATES]
 
+    def _units_of(self, lines: Sequence[tuple[str, int]], action: str) -> dict[str, int]:
+        """Units per SKU of ``lines``, every SKU one of the order's (else a 422 naming each)."""
+        known = {ln.sku for ln in self.lines}
+        errors = [
+            FieldError(f"lines[{i}].sku", f"SKU '{sku}' is not on this order")
+            for i, (sku, _) in enumerate(lines)
+            if sku not in known
+        ]
+        if errors:
+            raise ValidationFailed(f"cannot {action} SKUs the order does not have", errors)
+        units: dict[str, int] = defaultdict(int)
+        for sku, qty in lines:
+            units[sku] += qty
+        return dict(units)
+
     # -- events and status --------------------------------------------------------------
     def record(self, type_: str, fulfillment_id: str | None = None, /, **extra: Any) -> None:
         self.events.append(DomainEvent(type_, fulfillment_id, extra))
@@ -315,16 +330,7 @@ class Order:
                     f"order '{self.id}' has nothing left to cancel (status {self.status})"
                 )
         else:
-            errors = [
-                FieldError(f"lines[{i}].sku", f"SKU '{s}' is not on this order")
-                for i, (s, _) in enumerate(lines)
-                if s not in by_sku
-            ]
-            if errors:
-                raise ValidationFailed("cannot cancel SKUs the order does not have", errors)
-            wanted = defaultdict(int)
-            for s, q in lines:
-                wanted[s] += q
+            wanted = self._units_of(lines, "cancel")
             short = [
                 f"{s}: {q} asked, {by_sku[s].open} open"
                 for s, q in wanted.items()
@@ -405,16 +411,7 @@ class Order:
     def take_back(self, lines: Sequence[tuple[str, int]]) -> dict[str, int]:
         """Shipped units came back; returns the units per SKU."""
         by_sku = {ln.sku: ln for ln in self.lines}
-        errors = [
-            FieldError(f"lines[{i}].sku", f"SKU '{sku}' is not on this order")
-            for i, (sku, _) in enumerate(lines)
-            if sku not in by_sku
-        ]
-        if errors:
-            raise ValidationFailed("cannot return SKUs the order does not have", errors)
-        wanted: dict[str, int] = defaultdict(int)
-        for sku, qty in lines:
-            wanted[sku] += qty
+        wanted = self._units_of(lines, "return")
         short = [
             f"{sku}: {qty} returned, {by_sku[sku].shipped - by_sku[sku].returned} shipped and "
             "not returned yet"

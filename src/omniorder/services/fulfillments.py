@@ -21,7 +21,7 @@ from omniorder.db.uow import UnitOfWork
 from omniorder.domain.errors import NotFound
 from omniorder.domain.events import Move
 from omniorder.domain.fulfillment import Fulfillment
-from omniorder.domain.order import TOO_MANY_REROUTES, Order
+from omniorder.domain.order import Order
 from omniorder.domain.policy import DEFAULT_POLICY, LifecyclePolicy
 from omniorder.domain.states import FulfillmentState
 from omniorder.services.access import check_location
@@ -30,10 +30,8 @@ from omniorder.services.catalog import get_profile
 from omniorder.services.payloads import position_event, publish
 
 F = FulfillmentState
-REJECT_REASONS = ("out_of_stock", "damaged", "capacity", "other")
 #: The rejection reason the acknowledgement timer records.
 NOT_ACCEPTED = "not_accepted"
-__all__ = ["NOT_ACCEPTED", "REJECT_REASONS", "TOO_MANY_REROUTES"]
 
 
 @dataclass(slots=True)

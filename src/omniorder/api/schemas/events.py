@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from omniorder.api.schemas.catalog import ChannelOut, LocationOut, ProductOut, ProfileOut
-from omniorder.api.schemas.inventory import IncomingOut
+from omniorder.api.schemas.inventory import IncomingOut, PositionOut
 from omniorder.api.schemas.orders import FulfillmentOut, OrderOut, ReturnOut
 from omniorder.api.schemas.system import ApiKeyOut
 
@@ -51,13 +51,7 @@ class FulfillmentCancelledData(FulfillmentOut):
     reason: str | None = None
 
 
-class PositionChangedData(BaseModel):
-    location_id: str
-    sku: str
-    on_hand: int
-    reserved: int
-    safety_stock: int
-    available: int
+class PositionChangedData(PositionOut):
     on_hand_delta: int
     reason: str
 
