@@ -82,20 +82,23 @@ def test_parents_and_children_are_written_together_at_commit(db: Database) -> No
     assert len(inserts) == (1 if db.engine.dialect.name == "postgresql" else 2)
 
 
-def test_any_statement_of_the_transaction_sees_what_was_staged_before_it(db: Database) -> None:
+def test_every_repository_statement_sees_what_was_staged_before_it(db: Database) -> None:
     def run(uow: UnitOfWork) -> None:
         uow.staged.add(t.orders, [order_row("ord_1")])
-        uow.staged.add(t.order_lines, [line_row("ord_1", 1)])
-        # a plain statement on the connection, not through a repository
-        assert uow.conn.execute(select(func.count()).select_from(t.orders)).scalar_one() == 1
-        uow.staged.add(t.order_lines, [line_row("ord_1", 2, "B")])
-        changed = uow.conn.execute(
-            t.order_lines.update().where(t.order_lines.c.order_id == "ord_1").values(allocated=0)
+        assert uow.orders.count_by_status() == {"backordered": 1}  # a read of another shape
+        uow.staged.add(t.order_lines, [line_row("ord_1", 1), line_row("ord_1", 2, "B")])
+        order = uow.orders.get("ord_1")
+        assert order is not None and len(order.lines) == 2
+        order.lines[0].backordered, order.lines[0].cancelled = 0, 2
+        uow.staged.add(
+            t.sourcing_traces,
+            [{"order_id": "ord_1", "round": 1, "trace": {}, "created_at": utcnow()}],
         )
-        assert changed.rowcount == 2
+        uow.orders.save_lines(order)  # an update, after something else was staged
+        assert [r["round"] for r in uow.orders.traces("ord_1")] == [1]
 
     db.write(run)
-    assert count(db, "order_lines") == 2
+    assert count(db, "order_lines") == 2 and count(db, "sourcing_traces") == 1
 
 
 def test_a_rolled_back_savepoint_drops_what_it_staged(db: Database) -> None:

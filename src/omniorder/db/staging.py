@@ -8,8 +8,8 @@ Foreign keys are checked at the end of that statement, so parents and children c
 together. SQLite runs in-process, where round trips cost nothing: there the rows go in with one
 ``executemany`` per table, parents first.
 
-Only appends are staged. Nobody has to think of them afterwards: any other statement of the
-unit of work's connection first writes what is staged (a ``before_execute`` hook), so a read
+Only appends are staged. Nobody has to think of them afterwards: every statement of a
+repository runs through ``Repository.execute``, which first writes what is staged, so a read
 or an update never misses a row staged before it. On the hot path nothing runs between the
 staging and the commit, so the rows still travel as one statement.
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, TextClause, event, text
+from sqlalchemy import Connection, Table, TextClause, text
 
 from omniorder.db import tables as t
 from omniorder.jsoncodec import dumps
@@ -51,11 +51,6 @@ class StagedInserts:
         self.conn = conn
         self._pg = conn.dialect.name == "postgresql"
         self._rows: dict[str, list[dict[str, Any]]] = {}
-        event.listen(conn, "before_execute", self._before_execute)
-
-    def _before_execute(self, *_: Any) -> None:
-        if self._rows:
-            self.flush()
 
     def add(self, table: Table, rows: list[dict[str, Any]]) -> None:
         if rows:

@@ -60,19 +60,19 @@ class UnitOfWork:
         self.conn = conn
         self._tx = conn.begin()
         self.staged = staged = StagedInserts(conn)
-        self.locations = LocationRepository(conn)
-        self.products = ProductRepository(conn)
-        self.profiles = ProfileRepository(conn)
-        self.channels = ChannelRepository(conn)
+        self.locations = LocationRepository(conn, staged)
+        self.products = ProductRepository(conn, staged)
+        self.profiles = ProfileRepository(conn, staged)
+        self.channels = ChannelRepository(conn, staged)
         self.stock = StockRepository(conn, staged)
         self.orders = OrderRepository(conn, staged)
-        self.keys = KeyRepository(conn)
+        self.keys = KeyRepository(conn, staged)
         self.idempotency = IdempotencyRepository(conn, staged)
         self.events = EventRepository(conn, staged)
-        self.incoming = IncomingRepository(conn)
-        self.returns = ReturnRepository(conn)
-        self.promises = PromiseRepository(conn)
-        self.reports = ReportQueries(conn)
+        self.incoming = IncomingRepository(conn, staged)
+        self.returns = ReturnRepository(conn, staged)
+        self.promises = PromiseRepository(conn, staged)
+        self.reports = ReportQueries(conn, staged)
         return self
 
     def __exit__(

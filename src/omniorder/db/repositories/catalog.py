@@ -13,6 +13,8 @@ from sqlalchemy import Connection, Engine, bindparam, func, select
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc, utcnow
 from omniorder.db.repositories._util import decode_cursor, insert_for, page
+from omniorder.db.repositories.base import Repository
+from omniorder.db.staging import StagedInserts
 from omniorder.domain.model import Location, LocationType, Product
 
 LOCATION_FIELDS = (
@@ -52,19 +54,16 @@ def location_from_row(row: Any) -> Location:
     return location_from_values(row.id, [getattr(row, f) for f in LOCATION_FIELDS])
 
 
-class LocationRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
+class LocationRepository(Repository):
     def get(self, location_id: str) -> Location | None:
-        row = self.conn.execute(select(t.locations).where(t.locations.c.id == location_id)).first()
+        row = self.execute(select(t.locations).where(t.locations.c.id == location_id)).first()
         return None if row is None else location_from_row(row)
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Location]:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        rows = self.conn.execute(select(t.locations).where(t.locations.c.id.in_(wanted)))
+        rows = self.execute(select(t.locations).where(t.locations.c.id.in_(wanted)))
         return {r.id: location_from_row(r) for r in rows}
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
@@ -72,7 +71,7 @@ class LocationRepository:
         if not wanted:
             return set()
         q = select(t.locations.c.id).where(t.locations.c.id.in_(wanted))
-        return set(self.conn.execute(q).scalars())
+        return set(self.execute(q).scalars())
 
     def put(self, loc: Location) -> bool:
         """Create or replace; returns True when created."""
@@ -86,7 +85,7 @@ class LocationRepository:
         stmt = stmt.on_conflict_do_update(
             index_elements=["id"], set_={**values, "updated_at": now}
         ).returning(t.locations.c.created_at == t.locations.c.updated_at)
-        created = self.conn.execute(stmt).scalar_one()
+        created = self.execute(stmt).scalar_one()
         return bool(created)
 
     def list_page(
@@ -100,12 +99,12 @@ class LocationRepository:
             q = q.where(t.locations.c.type == type_)
         if active is not None:
             q = q.where(t.locations.c.active == active)
-        rows = [location_from_row(r) for r in self.conn.execute(q)]
+        rows = [location_from_row(r) for r in self.execute(q)]
         return page(rows, limit, "locations", lambda loc: [loc.id])
 
     def last_sequence(self, location_id: str) -> int | None:
         q = select(t.locations.c.inventory_sequence).where(t.locations.c.id == location_id)
-        return self.conn.execute(q).scalar_one_or_none()
+        return self.execute(q).scalar_one_or_none()
 
     def lock_sequences(self, location_ids: Iterable[str]) -> dict[str, int | None]:
         """Read and lock the feed sequence of each location (ordered, so no deadlocks)."""
@@ -117,10 +116,10 @@ class LocationRepository:
         )
         if self.conn.dialect.name == "postgresql":
             q = q.with_for_update()
-        return {r.id: r.inventory_sequence for r in self.conn.execute(q)}
+        return {r.id: r.inventory_sequence for r in self.execute(q)}
 
     def set_sequence(self, location_id: str, sequence: int) -> None:
-        self.conn.execute(
+        self.execute(
             t.locations.update()
             .where(t.locations.c.id == location_id)
             .values(inventory_sequence=sequence)
@@ -137,7 +136,7 @@ class LocationRepository:
             .where(f.c.location_id.in_(ids), f.c.created_at >= start)
             .group_by(f.c.location_id)
         )
-        return {str(row[0]): int(row[1]) for row in self.conn.execute(q)}
+        return {str(row[0]): int(row[1]) for row in self.execute(q)}
 
 
 def _product(row: Any) -> Product:
@@ -167,13 +166,13 @@ _PROFILE_FOR_CHANNEL = select(
 )
 
 
-class ProductRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+class ProductRepository(Repository):
+    def __init__(self, conn: Connection, staged: StagedInserts) -> None:
+        super().__init__(conn, staged)
         self._seen: set[str] = set()
 
     def get(self, sku: str) -> Product | None:
-        row = self.conn.execute(select(t.products).where(t.products.c.sku == sku)).first()
+        row = self.execute(select(t.products).where(t.products.c.sku == sku)).first()
         return None if row is None else _product(row)
 
     def existing_skus(self, skus: Iterable[str]) -> set[str]:
@@ -184,7 +183,7 @@ class ProductRepository:
         found = asked & known
         wanted = sorted(asked - found)
         for i in range(0, len(wanted), 900):
-            chunk = set(self.conn.execute(_SKUS_IN, {"b_skus": wanted[i : i + 900]}).scalars())
+            chunk = set(self.execute(_SKUS_IN, {"b_skus": wanted[i : i + 900]}).scalars())
             self._seen |= chunk
             found |= chunk
         return found
@@ -203,23 +202,20 @@ class ProductRepository:
         stmt = stmt.on_conflict_do_update(
             index_elements=["sku"], set_={**values, "updated_at": now}
         ).returning(t.products.c.created_at == t.products.c.updated_at)
-        return bool(self.conn.execute(stmt).scalar_one())
+        return bool(self.execute(stmt).scalar_one())
 
     def list_page(self, limit: int, cursor: str | None) -> tuple[list[Product], str | None]:
         q = select(t.products).order_by(t.products.c.sku).limit(limit + 1)
         after = decode_cursor(cursor, "products")
         if after is not None:
             q = q.where(t.products.c.sku > after[0])
-        rows = [_product(r) for r in self.conn.execute(q)]
+        rows = [_product(r) for r in self.execute(q)]
         return page(rows, limit, "products", lambda p: [p.sku])
 
 
-class ProfileRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
+class ProfileRepository(Repository):
     def get(self, name: str) -> tuple[int, dict[str, Any]] | None:
-        row = self.conn.execute(_PROFILE, {"b_name": name}).first()
+        row = self.execute(_PROFILE, {"b_name": name}).first()
         return None if row is None else (row.version, dict(row.rules))
 
     def put(self, name: str, rules: dict[str, Any]) -> tuple[int, bool]:
@@ -237,8 +233,8 @@ class ProfileRepository:
                 "updated_at": now,
             },
         ).returning(t.sourcing_profiles.c.version)
-        version = int(self.conn.execute(stmt).scalar_one())
-        self.conn.execute(
+        version = int(self.execute(stmt).scalar_one())
+        self.execute(
             t.sourcing_profile_versions.insert().values(
                 name=name, version=version, rules=rules, created_at=now
             )
@@ -248,7 +244,7 @@ class ProfileRepository:
     def version(self, name: str, version: int) -> tuple[dict[str, Any], datetime] | None:
         """The rules of one stored version and when it was stored."""
         v = t.sourcing_profile_versions
-        row = self.conn.execute(
+        row = self.execute(
             select(v.c.rules, v.c.created_at).where(v.c.name == name, v.c.version == version)
         ).first()
         return None if row is None else (dict(row.rules), as_utc(row.created_at))
@@ -260,7 +256,7 @@ class ProfileRepository:
         if name is not None:
             stored = self.get(name)
             return (name, 0, None) if stored is None else (name, stored[0], stored[1])
-        row = self.conn.execute(_PROFILE_FOR_CHANNEL, {"b_channel": channel}).first()
+        row = self.execute(_PROFILE_FOR_CHANNEL, {"b_channel": channel}).first()
         if row is None or row.name is None:
             return "default", 0, None
         if row.version is None:
@@ -273,7 +269,7 @@ class ProfileRepository:
         q = select(sp.c.name).order_by(sp.c.name).limit(limit)
         if after is not None:
             q = q.where(sp.c.name > after)
-        return list(self.conn.execute(q).scalars())
+        return list(self.execute(q).scalars())
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,12 +280,9 @@ class Channel:
     updated_at: datetime
 
 
-class ChannelRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
+class ChannelRepository(Repository):
     def get(self, channel_id: str) -> Channel | None:
-        row = self.conn.execute(select(t.channels).where(t.channels.c.id == channel_id)).first()
+        row = self.execute(select(t.channels).where(t.channels.c.id == channel_id)).first()
         return None if row is None else _channel(row)
 
     def put(self, channel_id: str, sourcing_profile: str) -> tuple[Channel, bool]:
@@ -297,13 +290,13 @@ class ChannelRepository:
         existing = self.get(channel_id)
         now = utcnow()
         if existing is None:
-            self.conn.execute(
+            self.execute(
                 t.channels.insert().values(
                     id=channel_id, sourcing_profile=sourcing_profile, created_at=now, updated_at=now
                 )
             )
             return Channel(channel_id, sourcing_profile, now, now), True
-        self.conn.execute(
+        self.execute(
             t.channels.update()
             .where(t.channels.c.id == channel_id)
             .values(sourcing_profile=sourcing_profile, updated_at=now)
@@ -315,7 +308,7 @@ class ChannelRepository:
         after = decode_cursor(cursor, "channels")
         if after is not None:
             q = q.where(t.channels.c.id > after[0])
-        rows = [_channel(r) for r in self.conn.execute(q)]
+        rows = [_channel(r) for r in self.execute(q)]
         return page(rows, limit, "channels", lambda c: [c.id])
 
 

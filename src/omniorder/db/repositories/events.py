@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, text
+from sqlalchemy import bindparam, func, select, text
 
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc
-from omniorder.db.staging import StagedInserts
+from omniorder.db.repositories.base import Repository
 
 # Any constant works; it only has to be the same for every sequencer.
 SEQUENCER_LOCK_KEY = 0x6F6D6E69  # "omni"
@@ -35,11 +35,7 @@ class StoredEvent:
     occurred_at: datetime
 
 
-class EventRepository:
-    def __init__(self, conn: Connection, staged: StagedInserts) -> None:
-        self.conn = conn
-        self.staged = staged
-
+class EventRepository(Repository):
     def append(self, events: list[dict[str, Any]]) -> None:
         """Stage events (unnumbered) to be written with the unit of work's other inserts."""
         self.staged.add(o, [{**e, "seq": None} for e in events])
@@ -47,14 +43,14 @@ class EventRepository:
     def sequence(self) -> int:
         """Number the committed events that have no feed position yet; returns how many."""
         if self.conn.dialect.name == "postgresql":
-            self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQUENCER_LOCK_KEY})
+            self.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQUENCER_LOCK_KEY})
         pending = list(
-            self.conn.execute(select(o.c.id).where(o.c.seq.is_(None)).order_by(o.c.id)).scalars()
+            self.execute(select(o.c.id).where(o.c.seq.is_(None)).order_by(o.c.id)).scalars()
         )
         if not pending:
             return 0
-        top = int(self.conn.execute(select(func.coalesce(func.max(o.c.seq), 0))).scalar_one())
-        self.conn.execute(
+        top = int(self.execute(select(func.coalesce(func.max(o.c.seq), 0))).scalar_one())
+        self.execute(
             o.update().where(o.c.id == bindparam("b_id")).values(seq=bindparam("b_seq")),
             [{"b_id": event_id, "b_seq": top + i} for i, event_id in enumerate(pending, 1)],
         )
@@ -65,7 +61,7 @@ class EventRepository:
         q = select(o).where(o.c.seq > seq).order_by(o.c.seq).limit(limit)
         if types:
             q = q.where(o.c.type.in_(types))
-        return [_event(r) for r in self.conn.execute(q)]
+        return [_event(r) for r in self.execute(q)]
 
 
 def _event(r: Any) -> StoredEvent:

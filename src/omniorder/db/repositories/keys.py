@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc, utcnow
 from omniorder.db.repositories._util import decode_cursor, page
-from omniorder.db.staging import StagedInserts
+from omniorder.db.repositories.base import Repository
 from omniorder.domain.model import Role
 
 
@@ -41,25 +41,22 @@ def _key(row: Any) -> ApiKey:
     )
 
 
-class KeyRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
+class KeyRepository(Repository):
     def by_hash(self, key_hash: str) -> ApiKey | None:
         q = select(t.api_keys).where(t.api_keys.c.key_hash == key_hash)
-        row = self.conn.execute(q).first()
+        row = self.execute(q).first()
         return None if row is None else _key(row)
 
     def hash_of(self, key_id: str) -> str | None:
         q = select(t.api_keys.c.key_hash).where(t.api_keys.c.id == key_id)
-        return self.conn.execute(q).scalar_one_or_none()
+        return self.execute(q).scalar_one_or_none()
 
     def set_hash(self, key_id: str, key_hash: str) -> None:
         ak = t.api_keys
-        self.conn.execute(ak.update().where(ak.c.id == key_id).values(key_hash=key_hash))
+        self.execute(ak.update().where(ak.c.id == key_id).values(key_hash=key_hash))
 
     def add(self, key: ApiKey, key_hash: str) -> None:
-        self.conn.execute(
+        self.execute(
             t.api_keys.insert().values(
                 id=key.id,
                 name=key.name,
@@ -80,7 +77,7 @@ class KeyRepository:
         after = decode_cursor(cursor, "api-keys")
         if after is not None:
             q = q.where(ak.c.id > after[0])
-        return page([_key(r) for r in self.conn.execute(q)], limit, "api-keys", lambda k: [k.id])
+        return page([_key(r) for r in self.execute(q)], limit, "api-keys", lambda k: [k.id])
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,15 +87,11 @@ class StoredResponse:
     body: Any
 
 
-class IdempotencyRepository:
-    def __init__(self, conn: Connection, staged: StagedInserts) -> None:
-        self.conn = conn
-        self.staged = staged
-
+class IdempotencyRepository(Repository):
     def get(self, api_key_id: str, key: str) -> StoredResponse | None:
         ik = t.idempotency_keys
         q = select(ik).where(ik.c.api_key_id == api_key_id, ik.c.key == key)
-        row = self.conn.execute(q).first()
+        row = self.execute(q).first()
         if row is None:
             return None
         return StoredResponse(row.request_hash, row.status_code, row.response)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc
@@ -52,7 +53,7 @@ def ledger_row(
 
 
 def read_ledger(
-    conn: Connection, location_id: str, sku: str, limit: int, cursor: str | None
+    execute: Callable[[Any], Any], location_id: str, sku: str, limit: int, cursor: str | None
 ) -> tuple[list[LedgerEntry], str | None]:
     """A position's changes, oldest first."""
     q = (
@@ -77,6 +78,6 @@ def read_ledger(
             r.reference,
             as_utc(r.created_at),
         )
-        for r in conn.execute(q)
+        for r in execute(q)
     ]
     return page(rows, limit, "ledger", lambda e: [e.id])

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_
 
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc, utcnow
 from omniorder.db.repositories._util import decode_cursor, page
+from omniorder.db.repositories.base import Repository
 from omniorder.db.repositories.order_rows import (
     fulfillment_from_row,
     fulfillment_row,
@@ -21,7 +22,6 @@ from omniorder.db.repositories.order_rows import (
     order_row,
     rejected_json,
 )
-from omniorder.db.staging import StagedInserts
 from omniorder.domain.fulfillment import Fulfillment, FulfillmentLine
 from omniorder.domain.order import Order, OrderLine
 from omniorder.domain.states import HOLDING_STATES, UNPICKED_STATES
@@ -33,18 +33,14 @@ _BY_EXTERNAL_ID = select(t.orders.c.id, t.orders.c.request_hash).where(
 )
 
 
-class OrderRepository:
+class OrderRepository(Repository):
     """New orders, fulfillments and traces are staged (written together at commit, or before
     any other statement of the transaction: see db/staging.py)."""
-
-    def __init__(self, conn: Connection, staged: StagedInserts) -> None:
-        self.conn = conn
-        self.staged = staged
 
     # -- reads -------------------------------------------------------------------------------
     def find_by_external_id(self, channel: str, external_id: str) -> tuple[str, str] | None:
         """(order id, request hash) of the order a channel captured under ``external_id``."""
-        row = self.conn.execute(
+        row = self.execute(
             _BY_EXTERNAL_ID, {"b_channel": channel, "b_external_id": external_id}
         ).first()
         return None if row is None else (row.id, row.request_hash)
@@ -53,7 +49,7 @@ class OrderRepository:
         q = select(t.orders).where(t.orders.c.id == order_id)
         if for_update and self.conn.dialect.name == "postgresql":
             q = q.with_for_update()
-        row = self.conn.execute(q).first()
+        row = self.execute(q).first()
         if row is None:
             return None
         return self._hydrate([row])[0]
@@ -77,7 +73,7 @@ class OrderRepository:
             q = q.where(o.c.status == status)
         if external_id is not None:
             q = q.where(o.c.external_id == external_id)
-        rows = list(self.conn.execute(q))
+        rows = list(self.execute(q))
         rows, next_cursor = page(rows, limit, "orders", lambda r: [r.id])
         return self._hydrate(rows), next_cursor
 
@@ -87,7 +83,7 @@ class OrderRepository:
             return []
         lines: dict[str, list[OrderLine]] = defaultdict(list)
         ql = select(t.order_lines).where(t.order_lines.c.order_id.in_(ids))
-        for ln in self.conn.execute(ql.order_by(t.order_lines.c.order_id, t.order_lines.c.line_no)):
+        for ln in self.execute(ql.order_by(t.order_lines.c.order_id, t.order_lines.c.line_no)):
             lines[ln.order_id].append(line_from_row(ln))
         fuls = self.fulfillments_of(ids)
         return [order_from_row(r, lines[r.id], fuls.get(r.id, [])) for r in rows]
@@ -95,7 +91,7 @@ class OrderRepository:
     def fulfillments_of(self, order_ids: Sequence[str]) -> dict[str, list[Fulfillment]]:
         f, fl = t.fulfillments, t.fulfillment_lines
         q = select(f).where(f.c.order_id.in_(list(order_ids))).order_by(f.c.order_id, f.c.id)
-        frows = list(self.conn.execute(q))
+        frows = list(self.execute(q))
         flines: dict[str, list[FulfillmentLine]] = defaultdict(list)
         if frows:
             qfl = (
@@ -103,7 +99,7 @@ class OrderRepository:
                 .where(fl.c.fulfillment_id.in_([r.id for r in frows]))
                 .order_by(fl.c.fulfillment_id, fl.c.sku)
             )
-            for ln in self.conn.execute(qfl):
+            for ln in self.execute(qfl):
                 if ln.quantity > 0:
                     flines[ln.fulfillment_id].append(FulfillmentLine(ln.sku, ln.quantity))
         out: dict[str, list[Fulfillment]] = defaultdict(list)
@@ -114,7 +110,7 @@ class OrderRepository:
     def order_of_fulfillment(self, fulfillment_id: str) -> str | None:
         f = t.fulfillments
         q = select(f.c.order_id).where(f.c.id == fulfillment_id)
-        return self.conn.execute(q).scalar_one_or_none()
+        return self.execute(q).scalar_one_or_none()
 
     def fulfillment(self, fulfillment_id: str) -> Fulfillment | None:
         order_id = self.order_of_fulfillment(fulfillment_id)
@@ -144,7 +140,7 @@ class OrderRepository:
             q = q.where(f.c.state == state)
         if not include_held:
             q = q.join(o, o.c.id == f.c.order_id).where(o.c.hold_reason.is_(None))
-        rows, nxt = page(list(self.conn.execute(q)), limit, "fulfillments", lambda r: [r.id])
+        rows, nxt = page(list(self.execute(q)), limit, "fulfillments", lambda r: [r.id])
         orders = self.get_many(sorted({r.order_id for r in rows}))
         return [(orders[r.order_id], orders[r.order_id].fulfillment(r.id)) for r in rows], nxt
 
@@ -152,7 +148,7 @@ class OrderRepository:
         if not order_ids:
             return {}
         q = select(t.orders).where(t.orders.c.id.in_(list(order_ids)))
-        return {o.id: o for o in self._hydrate(list(self.conn.execute(q)))}
+        return {o.id: o for o in self._hydrate(list(self.execute(q)))}
 
     def holding(self, location_id: str, sku: str) -> list[tuple[str, str]]:
         """(order id, fulfillment id) of the fulfillments at a location that hold units of
@@ -169,7 +165,7 @@ class OrderRepository:
             )
             .order_by(o.c.created_at.desc(), o.c.id.desc(), f.c.id.desc())
         )
-        return [(r.id, r.fulfillment_id) for r in self.conn.execute(q)]
+        return [(r.id, r.fulfillment_id) for r in self.execute(q)]
 
     def backordered_before(self, sku: str, created_at: datetime, order_id: str) -> int:
         """Units of ``sku`` backordered by orders captured before this one (not on hold):
@@ -189,16 +185,16 @@ class OrderRepository:
                 ),
             )
         )
-        return int(self.conn.execute(q, {"b_at": created_at, "b_id": order_id}).scalar_one())
+        return int(self.execute(q, {"b_at": created_at, "b_id": order_id}).scalar_one())
 
     def count_by_status(self) -> dict[str, int]:
         q = select(t.orders.c.status, func.count()).group_by(t.orders.c.status)
-        return {str(r[0]): int(r[1]) for r in self.conn.execute(q)}
+        return {str(r[0]): int(r[1]) for r in self.execute(q)}
 
     def next_trace_round(self, order_id: str) -> int:
         st = t.sourcing_traces
         q = select(func.coalesce(func.max(st.c.round), 0)).where(st.c.order_id == order_id)
-        return int(self.conn.execute(q).scalar_one()) + 1
+        return int(self.execute(q).scalar_one()) + 1
 
     def backordered(self, skus: Sequence[str], limit: int) -> list[str]:
         """Ids of orders waiting for any of these SKUs, oldest first, not on hold."""
@@ -211,7 +207,7 @@ class OrderRepository:
             .order_by(o.c.created_at, o.c.id)
             .limit(limit)
         )
-        return [r.id for r in self.conn.execute(q)]
+        return [r.id for r in self.execute(q)]
 
     def due_timers(self, now: datetime, limit: int) -> list[tuple[str, str]]:
         """(fulfillment id, kind) of due timers, earliest first: 'accept' for a pending
@@ -234,8 +230,8 @@ class OrderRepository:
             .order_by(f.c.expires_at)
             .limit(limit)
         )
-        due = [(as_utc(r.due), r.id, "accept") for r in self.conn.execute(accept)]
-        due += [(as_utc(r.due), r.id, "pickup") for r in self.conn.execute(pickup)]
+        due = [(as_utc(r.due), r.id, "accept") for r in self.execute(accept)]
+        due += [(as_utc(r.due), r.id, "pickup") for r in self.execute(pickup)]
         return [(fid, kind) for _, fid, kind in sorted(due)[:limit]]
 
     def try_lock(self, order_id: str) -> bool:
@@ -244,14 +240,14 @@ class OrderRepository:
         if self.conn.dialect.name != "postgresql":
             return True
         q = select(t.orders.c.id).where(t.orders.c.id == order_id).with_for_update(skip_locked=True)
-        return self.conn.execute(q).first() is not None
+        return self.execute(q).first() is not None
 
     def traces(self, order_id: str) -> list[dict[str, Any]]:
         st = t.sourcing_traces
         q = select(st).where(st.c.order_id == order_id).order_by(st.c.round)
         return [
             {"round": r.round, "created_at": as_utc(r.created_at), "trace": r.trace}
-            for r in self.conn.execute(q)
+            for r in self.execute(q)
         ]
 
     def reserved_units(self) -> int:
@@ -264,11 +260,11 @@ class OrderRepository:
             .where(f.c.state.in_([s.value for s in HOLDING_STATES]))
         )
         held = 0
-        for plan in self.conn.execute(
+        for plan in self.execute(
             select(t.promises.c.plan).where(t.promises.c.status == "held")
         ).scalars():
             held += sum(ln["quantity"] for f_ in plan for ln in f_["lines"])
-        return int(self.conn.execute(q).scalar_one()) + held
+        return int(self.execute(q).scalar_one()) + held
 
     # -- writes ------------------------------------------------------------------------------
     def add(self, order: Order, request_hash: str) -> None:
@@ -287,7 +283,7 @@ class OrderRepository:
         """Write the line counts and the status of an order back."""
         now = utcnow()
         order.updated_at = now
-        self.conn.execute(
+        self.execute(
             t.orders.update()
             .where(t.orders.c.id == order.id)
             .values(
@@ -301,7 +297,7 @@ class OrderRepository:
         )
         ol = t.order_lines
         for i, ln in enumerate(order.lines, start=1):
-            self.conn.execute(
+            self.execute(
                 ol.update()
                 .where(ol.c.order_id == order.id, ol.c.line_no == i)
                 .values(
@@ -327,7 +323,7 @@ class OrderRepository:
     def save_fulfillment(self, f: Fulfillment) -> None:
         now = utcnow()
         f.updated_at = now
-        self.conn.execute(
+        self.execute(
             t.fulfillments.update()
             .where(t.fulfillments.c.id == f.id)
             .values(
@@ -342,9 +338,9 @@ class OrderRepository:
             )
         )
         fl = t.fulfillment_lines
-        self.conn.execute(fl.update().where(fl.c.fulfillment_id == f.id).values(quantity=0))
+        self.execute(fl.update().where(fl.c.fulfillment_id == f.id).values(quantity=0))
         for ln in f.lines:
-            self.conn.execute(
+            self.execute(
                 fl.update()
                 .where(fl.c.fulfillment_id == f.id, fl.c.sku == ln.sku)
                 .values(quantity=ln.quantity)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc
+from omniorder.db.repositories.base import Repository
 
 pr = t.promises
 
@@ -27,12 +28,9 @@ class StoredPromise:
     promised_date: date | None
 
 
-class PromiseRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
+class PromiseRepository(Repository):
     def add(self, promise: StoredPromise, created_at: datetime) -> None:
-        self.conn.execute(
+        self.execute(
             pr.insert().values(
                 id=promise.id,
                 status=promise.status,
@@ -49,7 +47,7 @@ class PromiseRepository:
         q = select(pr).where(pr.c.id == promise_id)
         if self.conn.dialect.name == "postgresql":
             q = q.with_for_update()
-        row = self.conn.execute(q).first()
+        row = self.execute(q).first()
         if row is None:
             return None
         return StoredPromise(
@@ -63,13 +61,13 @@ class PromiseRepository:
         )
 
     def consume(self, promise_id: str, order_id: str) -> None:
-        self.conn.execute(
+        self.execute(
             pr.update().where(pr.c.id == promise_id).values(status="consumed", order_id=order_id)
         )
 
     def any_due(self, now: datetime) -> bool:
         q = select(pr.c.id).where(pr.c.status == "held", pr.c.expires_at <= now).limit(1)
-        return self.conn.execute(q).first() is not None
+        return self.execute(q).first() is not None
 
     def take_due(self, now: datetime, limit: int) -> list[tuple[str, list[dict[str, Any]]]]:
         """(id, plan) of held promises past their expiry, marked expired now (on PostgreSQL,
@@ -82,13 +80,13 @@ class PromiseRepository:
         )
         if self.conn.dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
-        rows = [(r.id, list(r.plan)) for r in self.conn.execute(q)]
+        rows = [(r.id, list(r.plan)) for r in self.execute(q)]
         if rows:
             ids = [promise_id for promise_id, _ in rows]
-            self.conn.execute(pr.update().where(pr.c.id.in_(ids)).values(status="expired"))
+            self.execute(pr.update().where(pr.c.id.in_(ids)).values(status="expired"))
         return rows
 
     def held_units(self) -> int:
         """Units reserved by held promises."""
-        plans = self.conn.execute(select(pr.c.plan).where(pr.c.status == "held")).scalars()
+        plans = self.execute(select(pr.c.plan).where(pr.c.status == "held")).scalars()
         return sum(int(ln["quantity"]) for plan in plans for f in plan for ln in f["lines"])

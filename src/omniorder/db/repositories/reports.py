@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc
+from omniorder.db.repositories.base import Repository
 from omniorder.db.repositories.catalog import location_from_row
 from omniorder.domain.model import Location
 
@@ -68,10 +69,7 @@ class PlacedOrder:
     taken: dict[str, tuple[dict[str, int], float | None]]
 
 
-class ReportQueries:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
+class ReportQueries(Repository):
     def kpi_inputs(
         self, start: datetime | None, end: datetime | None, channel: str | None
     ) -> KpiInputs:
@@ -83,17 +81,17 @@ class ReportQueries:
             q = q.where(o.c.created_at < end)
         if channel is not None:
             q = q.where(o.c.channel == channel)
-        out = KpiInputs(promised={r.id: r.promise_by for r in self.conn.execute(q)})
+        out = KpiInputs(promised={r.id: r.promise_by for r in self.execute(q)})
         for chunk in _chunks(list(out.promised)):
             waiting: set[str] = set()
-            for ln in self.conn.execute(select(ol).where(ol.c.order_id.in_(chunk))):
+            for ln in self.execute(select(ol).where(ol.c.order_id.in_(chunk))):
                 out.units_ordered += ln.quantity - ln.cancelled
                 out.units_filled += ln.allocated + ln.shipped
                 if ln.backordered > 0:
                     waiting.add(ln.order_id)
             out.orders_short += len(waiting)
             rows = list(
-                self.conn.execute(
+                self.execute(
                     select(
                         f.c.id,
                         f.c.order_id,
@@ -107,7 +105,7 @@ class ReportQueries:
             )
             units: dict[str, int] = defaultdict(int)
             for sub in _chunks([r.id for r in rows]):
-                for r in self.conn.execute(select(fl).where(fl.c.fulfillment_id.in_(sub))):
+                for r in self.execute(select(fl).where(fl.c.fulfillment_id.in_(sub))):
                     units[r.fulfillment_id] += r.quantity
             for r in rows:
                 out.shipped_from.setdefault(r.order_id, []).append(
@@ -115,7 +113,7 @@ class ReportQueries:
                 )
             st = t.sourcing_traces
             first = select(st.c.trace).where(st.c.order_id.in_(chunk), st.c.round == 1)
-            for trace in self.conn.execute(first).scalars():
+            for trace in self.execute(first).scalars():
                 for term, value in (trace or {}).get("chosen", {}).get("cost", {}).items():
                     out.first_plan_cost[term] += float(value)
         return out
@@ -123,27 +121,27 @@ class ReportQueries:
     # -- the simulator's view of the network and its orders --------------------------------
     def locations(self) -> list[Location]:
         q = select(t.locations).order_by(t.locations.c.id)
-        return [location_from_row(r) for r in self.conn.execute(q)]
+        return [location_from_row(r) for r in self.execute(q)]
 
     def free_stock(self) -> Iterator[tuple[str, str, int]]:
         """(location id, SKU, units available) of every position with units available."""
         s = t.stock
         q = select(s.c.location_id, s.c.sku, s.c.on_hand, s.c.reserved, s.c.safety_stock)
-        for r in self.conn.execute(q):
+        for r in self.execute(q):
             free = r.on_hand - r.reserved - r.safety_stock
             if free > 0:
                 yield r.location_id, r.sku, free
 
     def product_weights(self) -> dict[str, float]:
         q = select(t.products.c.sku, t.products.c.weight_kg)
-        return {r.sku: r.weight_kg for r in self.conn.execute(q) if r.weight_kg is not None}
+        return {r.sku: r.weight_kg for r in self.execute(q) if r.weight_kg is not None}
 
     def placed_orders(self) -> list[PlacedOrder]:
         """Every order not cancelled, oldest first, with its lines, its backordered units and
         what its live or delivered fulfillments took from each location."""
         o, ol, f, fl = t.orders, t.order_lines, t.fulfillments, t.fulfillment_lines
         heads = list(
-            self.conn.execute(
+            self.execute(
                 select(o).where(o.c.status != "cancelled").order_by(o.c.created_at, o.c.id)
             )
         )
@@ -152,7 +150,7 @@ class ReportQueries:
         taken: dict[str, dict[str, tuple[dict[str, int], float | None]]] = defaultdict(dict)
         for chunk in _chunks([h.id for h in heads]):
             q = select(ol).where(ol.c.order_id.in_(chunk)).order_by(ol.c.order_id, ol.c.line_no)
-            for ln in self.conn.execute(q):
+            for ln in self.execute(q):
                 lines[ln.order_id].append((ln.sku, ln.quantity))
                 if ln.backordered:
                     back[ln.order_id].append((ln.sku, ln.backordered))
@@ -161,7 +159,7 @@ class ReportQueries:
                 .join(fl, fl.c.fulfillment_id == f.c.id)
                 .where(f.c.order_id.in_(chunk), f.c.state.in_(TOOK_STOCK))
             )
-            for r in self.conn.execute(q2):
+            for r in self.execute(q2):
                 units, _ = taken[r.order_id].setdefault(r.location_id, ({}, r.distance_km))
                 units[r.sku] = units.get(r.sku, 0) + r.quantity
         return [_placed(h, lines, back, taken) for h in heads if h.id in lines]

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, bindparam, func, select, text, tuple_
 from omniorder.db import tables as t
 from omniorder.db.clock import utcnow
 from omniorder.db.repositories._util import decode_cursor, insert_for, page
+from omniorder.db.repositories.base import Repository
 from omniorder.db.repositories.catalog import LOCATION_FIELDS, location_from_values
 from omniorder.db.repositories.ledger import LedgerEntry, read_ledger
 from omniorder.db.repositories.ledger import ledger_row as _entry
@@ -86,16 +87,15 @@ def _position(row: Any) -> StockPosition:
     return StockPosition(row.location_id, row.sku, row.on_hand, row.reserved, row.safety_stock)
 
 
-class StockRepository:
+class StockRepository(Repository):
     def __init__(self, conn: Connection, staged: StagedInserts) -> None:
-        self.conn = conn
-        self.staged = staged
+        super().__init__(conn, staged)
         self._pg = conn.dialect.name == "postgresql"
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, location_id: str, sku: str) -> StockPosition | None:
         q = select(s).where(s.c.location_id == location_id, s.c.sku == sku)
-        row = self.conn.execute(q).first()
+        row = self.execute(q).first()
         return None if row is None else _position(row)
 
     def with_locations(
@@ -107,7 +107,7 @@ class StockRepository:
             return [], {}
         positions: list[StockPosition] = []
         stamps: dict[str, datetime] = {}
-        for row in self.conn.execute(_WITH_LOCATIONS, {"b_skus": wanted}):
+        for row in self.execute(_WITH_LOCATIONS, {"b_skus": wanted}):
             positions.append(StockPosition(row[0], row[1], row[2], row[3], row[4]))
             stamps.setdefault(row[0], row[5])
         found: dict[str, Location] = {}
@@ -119,7 +119,7 @@ class StockRepository:
             else:
                 stale.append(loc_id)
         if stale:
-            for row in self.conn.execute(_LOCATIONS, {"b_ids": stale}):
+            for row in self.execute(_LOCATIONS, {"b_ids": stale}):
                 loc = found[row[0]] = location_from_values(row[0], row[2:])
                 _known_locations[row[0]] = (row[1], loc)
         return positions, {loc_id: found[loc_id] for loc_id in stamps}
@@ -137,7 +137,7 @@ class StockRepository:
             )
             if self._pg:
                 q = q.with_for_update()
-            for row in self.conn.execute(q):
+            for row in self.execute(q):
                 found[(row.location_id, row.sku)] = _position(row)
         return found
 
@@ -152,7 +152,7 @@ class StockRepository:
                 .order_by(s.c.location_id, s.c.sku)
                 .with_for_update()
             )
-            self.conn.execute(q).all()
+            self.execute(q).all()
 
     def list_page(
         self,
@@ -169,20 +169,20 @@ class StockRepository:
             q = q.where(s.c.sku == sku)
         if location_ids is not None:
             q = q.where(s.c.location_id.in_(sorted(location_ids)))
-        rows = [_position(r) for r in self.conn.execute(q)]
+        rows = [_position(r) for r in self.execute(q)]
         return page(rows, limit, "positions", lambda p: [p.location_id, p.sku])
 
     def totals(self) -> tuple[int, int]:
         q = select(
             func.coalesce(func.sum(s.c.on_hand), 0), func.coalesce(func.sum(s.c.reserved), 0)
         )
-        on_hand, reserved = self.conn.execute(q).one()
+        on_hand, reserved = self.execute(q).one()
         return int(on_hand), int(reserved)
 
     def ledger(
         self, location_id: str, sku: str, limit: int, cursor: str | None
     ) -> tuple[list[LedgerEntry], str | None]:
-        return read_ledger(self.conn, location_id, sku, limit, cursor)
+        return read_ledger(self.execute, location_id, sku, limit, cursor)
 
     # -- writes ------------------------------------------------------------------------------
     def _record(self, entries: list[dict[str, Any]]) -> None:
@@ -210,10 +210,10 @@ class StockRepository:
         entries: list[dict[str, Any]] = []
         for (location_id, sku), qty in sorted(wanted.items()):
             params = {"b_loc": location_id, "b_sku": sku, "b_qty": qty, "b_now": now}
-            row = self.conn.execute(_RESERVE, params).first()
+            row = self.execute(_RESERVE, params).first()
             if row is None:
                 for made in entries:
-                    self.conn.execute(
+                    self.execute(
                         _UNRESERVE,
                         {
                             "b_loc": made["location_id"],
@@ -233,7 +233,7 @@ class StockRepository:
             .values(reserved=s.c.reserved - qty, updated_at=utcnow())
             .returning(s.c.on_hand, s.c.reserved)
         )
-        row = self.conn.execute(stmt).one()
+        row = self.execute(stmt).one()
         self._record([_entry(location_id, sku, 0, -qty, row, reason, reference)])
         self.wake([sku])
 
@@ -245,7 +245,7 @@ class StockRepository:
             .values(on_hand=s.c.on_hand - qty, reserved=s.c.reserved - qty, updated_at=utcnow())
             .returning(s.c.on_hand, s.c.reserved)
         )
-        row = self.conn.execute(stmt).one()
+        row = self.execute(stmt).one()
         self._record([_entry(location_id, sku, -qty, -qty, row, reason, reference)])
 
     def adjust(
@@ -276,7 +276,7 @@ class StockRepository:
                 .where(s.c.location_id == location_id, s.c.sku == sku, s.c.on_hand + delta >= 0)
                 .values(on_hand=s.c.on_hand + delta, updated_at=now)
             )
-        row = self.conn.execute(
+        row = self.execute(
             stmt.returning(s.c.location_id, s.c.sku, s.c.on_hand, s.c.reserved, s.c.safety_stock)
         ).first()
         if row is None:
@@ -296,7 +296,7 @@ class StockRepository:
         if self._pg:
             # The locking CTE reads the row as it is once this transaction holds it, so the
             # ledger's delta is exactly the change the UPDATE makes.
-            row = self.conn.execute(
+            row = self.execute(
                 _LOWER_PG, {"b_loc": location_id, "b_sku": sku, "b_qty": qty}
             ).first()
             found = None if row is None else (row[0], row[1], row[2], row[3])
@@ -305,7 +305,7 @@ class StockRepository:
             before = self.get(location_id, sku)
             if before is not None and before.on_hand > before.reserved:
                 after = max(before.reserved, before.on_hand - qty)
-                self.conn.execute(
+                self.execute(
                     s.update()
                     .where(s.c.location_id == location_id, s.c.sku == sku)
                     .values(on_hand=after, updated_at=utcnow())
@@ -392,7 +392,7 @@ class StockRepository:
             )
         ]
         if inserts:
-            self.conn.execute(s.insert(), inserts)
+            self.execute(s.insert(), inserts)
         if updates:
             stmt = (
                 s.update()
@@ -403,7 +403,7 @@ class StockRepository:
                     updated_at=bindparam("updated_at"),
                 )
             )
-            self.conn.execute(stmt, updates)
+            self.execute(stmt, updates)
         self._record(entries)
         self.wake(grown)
         return results
@@ -420,7 +420,7 @@ class StockRepository:
         stmt = insert_for(self.conn, w).values(
             [{"sku": sku, "requested_at": now} for sku in wanted]
         )
-        self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["sku"]))
+        self.execute(stmt.on_conflict_do_nothing(index_elements=["sku"]))
 
     def take_wakeups(self, limit: int) -> list[str]:
         """Claim up to ``limit`` noted SKUs (deleted now, so only if this transaction commits;
@@ -429,15 +429,15 @@ class StockRepository:
         q = select(w.c.sku).order_by(w.c.requested_at, w.c.sku).limit(limit)
         if self._pg:
             q = q.with_for_update(skip_locked=True)
-        skus = list(self.conn.execute(q).scalars())
+        skus = list(self.execute(q).scalars())
         if skus:
-            self.conn.execute(w.delete().where(w.c.sku.in_(skus)))
+            self.execute(w.delete().where(w.c.sku.in_(skus)))
         return skus
 
     def wakeups_waiting(self) -> bool:
         w = t.backorder_wakeups
-        return self.conn.execute(select(w.c.sku).limit(1)).first() is not None
+        return self.execute(select(w.c.sku).limit(1)).first() is not None
 
     def skus_at(self, location_id: str) -> list[str]:
         q = select(s.c.sku).where(s.c.location_id == location_id).order_by(s.c.sku)
-        return list(self.conn.execute(q).scalars())
+        return list(self.execute(q).scalars())

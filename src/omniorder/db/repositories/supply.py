@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import select, tuple_
 
 from omniorder.db import tables as t
 from omniorder.db.clock import as_utc
 from omniorder.db.repositories._util import bad_cursor, decode_cursor, page
+from omniorder.db.repositories.base import Repository
 from omniorder.domain.model import Incoming, Return
 
 inc = t.incoming
@@ -30,10 +31,7 @@ def _incoming(row: Any) -> Incoming:
     )
 
 
-class IncomingRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
+class IncomingRepository(Repository):
     def expected(self, sku: str) -> list[tuple[int, date]]:
         """(quantity, expected date) of the SKU's supply not received yet, earliest first."""
         q = (
@@ -41,7 +39,7 @@ class IncomingRepository:
             .where(inc.c.sku == sku, inc.c.received_at.is_(None))
             .order_by(inc.c.expected_date, inc.c.id)
         )
-        return [(r.quantity, r.expected_date) for r in self.conn.execute(q)]
+        return [(r.quantity, r.expected_date) for r in self.execute(q)]
 
     def open_for(self, skus: Sequence[str]) -> list[Incoming]:
         """Supply of these SKUs not received yet, earliest first."""
@@ -50,10 +48,10 @@ class IncomingRepository:
             .where(inc.c.sku.in_(list(skus)), inc.c.received_at.is_(None))
             .order_by(inc.c.expected_date, inc.c.id)
         )
-        return [_incoming(r) for r in self.conn.execute(q)]
+        return [_incoming(r) for r in self.execute(q)]
 
     def add(self, found: Incoming) -> None:
-        self.conn.execute(
+        self.execute(
             inc.insert().values(
                 id=found.id,
                 location_id=found.location_id,
@@ -69,11 +67,11 @@ class IncomingRepository:
         q = select(inc).where(inc.c.id == incoming_id)
         if for_update and self.conn.dialect.name == "postgresql":
             q = q.with_for_update()
-        row = self.conn.execute(q).first()
+        row = self.execute(q).first()
         return None if row is None else _incoming(row)
 
     def mark_received(self, incoming_id: str, quantity: int, at: datetime) -> None:
-        self.conn.execute(
+        self.execute(
             inc.update()
             .where(inc.c.id == incoming_id)
             .values(received_quantity=quantity, received_at=at)
@@ -102,16 +100,13 @@ class IncomingRepository:
             q = q.where(inc.c.location_id.in_(list(location_ids)))
         if open_only:
             q = q.where(inc.c.received_at.is_(None))
-        rows = [_incoming(r) for r in self.conn.execute(q)]
+        rows = [_incoming(r) for r in self.execute(q)]
         return page(rows, limit, "incoming", lambda x: [x.expected_date.isoformat(), x.id])
 
 
-class ReturnRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
+class ReturnRepository(Repository):
     def add(self, ret: Return) -> None:
-        self.conn.execute(
+        self.execute(
             t.returns.insert().values(
                 id=ret.id,
                 order_id=ret.order_id,
