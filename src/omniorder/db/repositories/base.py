@@ -4,7 +4,7 @@ a row staged before it in the same transaction."""
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Executable
 
@@ -18,6 +18,6 @@ class Repository:
 
     def execute(
         self, statement: Executable, parameters: Any = None
-    ) -> CursorResult[Unpack[tuple[Any, ...]]]:
+    ) -> CursorResult[*tuple[Any, ...]]:
         self.staged.flush()
         return self.conn.execute(statement, parameters)
