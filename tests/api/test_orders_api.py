@@ -209,8 +209,10 @@ def test_the_event_feed_tells_the_story_in_order(network: TestClient) -> None:
     assert [e["type"] for e in feed["items"]] == [
         "order.created",
         "fulfillment.created",
+        "inventory.updated",  # the reservation
         "fulfillment.cancelled",
         "order.cancelled",
+        "inventory.updated",  # its release
     ]
     seqs = [e["seq"] for e in feed["items"]]
     assert seqs == sorted(seqs) and feed["next_after"] == seqs[-1]

@@ -189,8 +189,14 @@ def test_a_failed_capture_writes_no_event(db: Database) -> None:
         place(db, cmd("W1", {"NOPE": 1}))
     assert feed(db, before, 500) == []
     place(db, cmd("W2", {"A": 1}))
-    types = [e.type for e in feed(db, before, 50)]
-    assert types == ["order.created", "fulfillment.created"]
+    events = feed(db, before, 50)
+    assert [e.type for e in events] == ["order.created", "fulfillment.created", "inventory.updated"]
+    reserved = events[-1].data
+    assert (reserved["reserved"], reserved["reserved_delta"], reserved["reason"]) == (
+        1,
+        1,
+        "reserve",
+    )
 
 
 def test_a_changed_location_is_sourced_as_it_is_now(db: Database) -> None:

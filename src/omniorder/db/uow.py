@@ -6,7 +6,7 @@ the outbox inside the same transaction, just before the commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
@@ -15,12 +15,14 @@ from sqlalchemy import Connection, Engine
 
 from omniorder.db.clock import utcnow
 from omniorder.db.engine import READONLY
+from omniorder.db.repositories.candidates import CandidateQueries
 from omniorder.db.repositories.catalog import (
     ChannelRepository,
     LocationRepository,
     ProductRepository,
     ProfileRepository,
 )
+from omniorder.db.repositories.changes import PositionChanges
 from omniorder.db.repositories.events import EventRepository
 from omniorder.db.repositories.keys import IdempotencyRepository, KeyRepository
 from omniorder.db.repositories.orders import OrderRepository
@@ -38,6 +40,8 @@ class UnitOfWork:
     profiles: ProfileRepository
     channels: ChannelRepository
     stock: StockRepository
+    candidates: CandidateQueries
+    changes: PositionChanges
     orders: OrderRepository
     keys: KeyRepository
     idempotency: IdempotencyRepository
@@ -48,9 +52,17 @@ class UnitOfWork:
     reports: ReportQueries
     staged: StagedInserts
 
-    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        readonly: bool = False,
+        before_commit: Callable[[UnitOfWork], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.readonly = readonly
+        #: Runs just before the commit (the services publish the positions' events there).
+        self.before_commit = before_commit
         self._pending: list[dict[str, Any]] = []
 
     def __enter__(self) -> UnitOfWork:
@@ -64,7 +76,9 @@ class UnitOfWork:
         self.products = ProductRepository(conn, staged)
         self.profiles = ProfileRepository(conn, staged)
         self.channels = ChannelRepository(conn, staged)
-        self.stock = StockRepository(conn, staged)
+        self.changes = PositionChanges()
+        self.stock = StockRepository(conn, staged, self.changes)
+        self.candidates = CandidateQueries(conn, staged)
         self.orders = OrderRepository(conn, staged)
         self.keys = KeyRepository(conn, staged)
         self.idempotency = IdempotencyRepository(conn, staged)
@@ -94,6 +108,8 @@ class UnitOfWork:
         )
 
     def commit(self) -> None:
+        if self.before_commit is not None:
+            self.before_commit(self)
         self.events.append(self._pending)
         self._pending = []
         self.staged.flush()
@@ -103,6 +119,7 @@ class UnitOfWork:
     def rollback(self) -> None:
         self._pending = []
         self.staged.clear()
+        self.changes.drain()
         self._tx.rollback()
 
     @contextmanager
@@ -110,6 +127,7 @@ class UnitOfWork:
         """A nested transaction: rolled back alone when the block raises."""
         events_before = len(self._pending)
         staged_before = self.staged.mark()
+        changes_before = self.changes.mark()
         nested = self.conn.begin_nested()
         try:
             yield
@@ -117,6 +135,7 @@ class UnitOfWork:
             nested.rollback()
             del self._pending[events_before:]
             self.staged.rewind(staged_before)
+            self.changes.rewind(changes_before)
             raise
         else:
             nested.commit()

@@ -62,7 +62,7 @@ def _lost_race(location_id: str, sku: str, quantity: int) -> dict[str, Any]:
 def candidates_for(
     uow: UnitOfWork, demand: dict[str, int], pickup_location_id: str | None
 ) -> list[sourcing.Candidate]:
-    positions, locations = uow.stock.with_locations(demand)
+    positions, locations = uow.candidates.with_locations(demand)
     if pickup_location_id and pickup_location_id not in locations:
         locations.update(uow.locations.get_many([pickup_location_id]))
     capped = [loc.id for loc in locations.values() if loc.daily_capacity is not None]

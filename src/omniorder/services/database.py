@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from omniorder.db.uow import UnitOfWork
 from omniorder.domain.errors import Conflict, ServiceUnavailable
+from omniorder.services.payloads import publish_positions
 
 R = TypeVar("R")
 
@@ -52,7 +53,7 @@ class Database:
         self.engine = engine
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.engine, readonly=readonly)
+        return UnitOfWork(self.engine, readonly=readonly, before_commit=publish_positions)
 
     def read(self, action: Callable[[UnitOfWork], R]) -> R:
         with self.uow(readonly=True) as uow:

@@ -27,7 +27,7 @@ from omniorder.domain.states import FulfillmentState
 from omniorder.services.access import check_location
 from omniorder.services.allocation import allocate
 from omniorder.services.catalog import get_profile
-from omniorder.services.payloads import position_event, publish
+from omniorder.services.payloads import publish
 
 F = FulfillmentState
 #: The rejection reason the acknowledgement timer records.
@@ -173,14 +173,7 @@ def reject(
     release(uow, moves, "reject")
     if reason == "out_of_stock":
         for sku, qty in sorted(units.items()):
-            lowered = uow.stock.lower_on_hand(f.location_id, sku, qty, "count_correction", f.id)
-            if lowered is not None:
-                pos, delta = lowered
-                uow.emit(
-                    "inventory.updated",
-                    f"{pos.location_id}/{pos.sku}",
-                    position_event(pos, delta, "count_correction"),
-                )
+            uow.stock.lower_on_hand(f.location_id, sku, qty, "count_correction", f.id)
     finish(uow, order)
     reroute(uow, order, cause=f"fulfillment.{reason}", policy=policy)
     return loaded

@@ -31,14 +31,14 @@ class SnapshotResult:
     sequence: int | None
 
 
-def _emit_changes(uow: UnitOfWork, changes: list[tuple[StockPosition, int]], reason: str) -> None:
-    """The events of changed positions; a count below what is reserved there is a shortage,
-    and open fulfillments give their units up until the reservations fit again."""
+def _check_shortages(
+    uow: UnitOfWork, changes: list[tuple[StockPosition, int]], reason: str
+) -> None:
+    """A count below what is reserved at a position is a shortage (an event), and open
+    fulfillments there give their units up until the reservations fit again. (Every changed
+    position's ``inventory.updated`` event is published at commit.)"""
     short = []
     for pos, delta in changes:
-        uow.emit(
-            "inventory.updated", f"{pos.location_id}/{pos.sku}", position_event(pos, delta, reason)
-        )
         if pos.on_hand < pos.reserved:
             uow.emit(
                 "inventory.shortage",
@@ -58,7 +58,6 @@ def grow(
     reason: str,
     reference: str | None,
     field: str,
-    event_reason: str | None = None,
 ) -> StockPosition:
     """Add ``units`` to on_hand (a receipt, a return, a positive adjustment); a 422 naming
     ``field`` when the count would pass the largest one a position holds."""
@@ -76,7 +75,6 @@ def grow(
                 )
             ],
         )
-    _emit_changes(uow, [(pos, units)], event_reason or reason)
     return pos
 
 
@@ -85,7 +83,7 @@ def put_position(
 ) -> StockPosition:
     require_known(uow, skus=[("sku", sku)], locations=[("location_id", location_id)])
     changes = uow.stock.set_many([(location_id, sku, on_hand, safety_stock)], "set", None)
-    _emit_changes(uow, changes, "set")
+    _check_shortages(uow, changes, "set")
     return changes[0][0]
 
 
@@ -146,7 +144,7 @@ def apply_snapshot(
     reference = None if sequence is None else f"snapshot:{sequence}"
     changes = uow.stock.set_many(target, "snapshot", reference)
     changed = [(p, d) for p, d in changes if d != 0]
-    _emit_changes(uow, changed, "snapshot")
+    _check_shortages(uow, changed, "snapshot")
     if sequence is not None:
         for loc in sorted(location_ids):
             uow.locations.set_sequence(loc, sequence)
@@ -169,9 +167,7 @@ def apply_snapshot(
 def adjust(uow: UnitOfWork, location_id: str, sku: str, delta: int, reason: str) -> StockPosition:
     require_known(uow, skus=[("sku", sku)], locations=[("location_id", location_id)])
     if delta > 0:
-        return grow(
-            uow, location_id, sku, delta, "adjustment", reason, "delta", f"adjustment:{reason}"
-        )
+        return grow(uow, location_id, sku, delta, "adjustment", reason, "delta")
     pos = uow.stock.adjust(location_id, sku, delta, "adjustment", reason)
     if pos is None:
         current = uow.stock.get(location_id, sku)
@@ -180,7 +176,7 @@ def adjust(uow: UnitOfWork, location_id: str, sku: str, delta: int, reason: str)
             f"adjustment {delta} would take on_hand of {sku} at {location_id} below zero "
             f"(on hand {on_hand})"
         )
-    _emit_changes(uow, [(pos, delta)], f"adjustment:{reason}")
+    _check_shortages(uow, [(pos, delta)], f"adjustment:{reason}")
     return pos
 
 
@@ -211,7 +207,7 @@ def availability(
     uow: UnitOfWork, skus: Sequence[str], point: GeoPoint | None
 ) -> list[SkuAvailability]:
     require_known(uow, skus=[(f"sku[{i}]", s) for i, s in enumerate(skus)])
-    positions, locs = uow.stock.with_locations(skus)
+    positions, locs = uow.candidates.with_locations(skus)
     by_sku: dict[str, list[LocationAvailability]] = {s: [] for s in skus}
     for p in positions:
         loc = locs.get(p.location_id)

@@ -177,7 +177,30 @@ def return_dict(ret: Return) -> dict[str, Any]:
     }
 
 
+def publish_positions(uow: UnitOfWork) -> None:
+    """An ``inventory.updated`` event for every position the unit of work changed, whatever
+    changed it (a count, a reservation, a release, a shipment), with its state after the
+    transaction: a feed of these alone keeps availability right."""
+    for c in uow.changes.drain():
+        uow.emit(
+            "inventory.updated",
+            f"{c.location_id}/{c.sku}",
+            {
+                "location_id": c.location_id,
+                "sku": c.sku,
+                "on_hand": c.on_hand,
+                "reserved": c.reserved,
+                "safety_stock": c.safety_stock,
+                "available": c.available,
+                "on_hand_delta": c.on_hand_delta,
+                "reserved_delta": c.reserved_delta,
+                "reason": "+".join(c.reasons),
+            },
+        )
+
+
 def position_event(pos: StockPosition, delta: int, reason: str) -> dict[str, object]:
+    """The data of an ``inventory.shortage`` event."""
     return {
         "location_id": pos.location_id,
         "sku": pos.sku,
@@ -186,6 +209,7 @@ def position_event(pos: StockPosition, delta: int, reason: str) -> dict[str, obj
         "safety_stock": pos.safety_stock,
         "available": pos.available,
         "on_hand_delta": delta,
+        "reserved_delta": 0,
         "reason": reason,
     }
 

@@ -52,8 +52,12 @@ class FulfillmentCancelledData(FulfillmentOut):
 
 
 class PositionChangedData(PositionOut):
+    """A position after a transaction changed it: a count, a reservation, a release, a
+    shipment. A consumer that keeps the latest per position knows availability."""
+
     on_hand_delta: int
-    reason: str
+    reserved_delta: int
+    reason: str = Field(description="What changed it, e.g. reserve, release, ship, snapshot.")
 
 
 class SnapshotAppliedData(BaseModel):

@@ -8,7 +8,6 @@ on each other in a cycle.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, select, text, tuple_
@@ -17,14 +16,13 @@ from omniorder.db import tables as t
 from omniorder.db.clock import utcnow
 from omniorder.db.repositories._util import decode_cursor, insert_for, page
 from omniorder.db.repositories.base import Repository
-from omniorder.db.repositories.catalog import LOCATION_FIELDS, location_from_values
+from omniorder.db.repositories.changes import PositionChanges
 from omniorder.db.repositories.ledger import LedgerEntry, read_ledger
 from omniorder.db.repositories.ledger import ledger_row as _entry
 from omniorder.db.staging import StagedInserts
-from omniorder.domain.model import MAX_STOCK, Location, StockPosition
+from omniorder.domain.model import MAX_STOCK, StockPosition
 
 s = t.stock
-LOCATION_COLUMNS = [t.locations.c[name] for name in LOCATION_FIELDS]
 
 # Hot-path statements, built once: each call then only binds values.
 _RESERVE = (
@@ -35,28 +33,12 @@ _RESERVE = (
         s.c.on_hand - s.c.reserved - s.c.safety_stock >= bindparam("b_qty"),
     )
     .values(reserved=s.c.reserved + bindparam("b_qty"), updated_at=bindparam("b_now"))
-    .returning(s.c.on_hand, s.c.reserved)
+    .returning(s.c.on_hand, s.c.reserved, s.c.safety_stock)
 )
 _UNRESERVE = (
     s.update()
     .where(s.c.location_id == bindparam("b_loc"), s.c.sku == bindparam("b_sku"))
     .values(reserved=s.c.reserved - bindparam("b_qty"))
-)
-_WITH_LOCATIONS = (
-    select(
-        s.c.location_id,
-        s.c.sku,
-        s.c.on_hand,
-        s.c.reserved,
-        s.c.safety_stock,
-        t.locations.c.updated_at,
-    )
-    .join(t.locations, t.locations.c.id == s.c.location_id)
-    .where(
-        s.c.sku.in_(bindparam("b_skus", expanding=True)),
-        s.c.on_hand - s.c.reserved - s.c.safety_stock > 0,
-    )
-    .order_by(s.c.location_id, s.c.sku)
 )
 _LOWER_PG = text(
     """
@@ -71,16 +53,6 @@ _LOWER_PG = text(
     RETURNING stock.on_hand, stock.reserved, stock.safety_stock, cur.on_hand AS was
     """
 )
-_LOCATIONS = select(t.locations.c.id, t.locations.c.updated_at, *LOCATION_COLUMNS).where(
-    t.locations.c.id.in_(bindparam("b_ids", expanding=True))
-)
-
-#: Locations as last read by this process, by id, with the ``updated_at`` they had then. Every
-#: change to a location sets a new ``updated_at`` (LocationRepository.put), so an entry whose
-#: stamp matches the row's is the row: the sourcing read fetches the stamp with the stock and
-#: reads in full only locations that are new or changed (a candidate read otherwise carries
-#: some thirty location rows of seventeen columns per order).
-_known_locations: dict[str, tuple[datetime, Location]] = {}
 
 
 def _position(row: Any) -> StockPosition:
@@ -88,41 +60,19 @@ def _position(row: Any) -> StockPosition:
 
 
 class StockRepository(Repository):
-    def __init__(self, conn: Connection, staged: StagedInserts) -> None:
+    def __init__(
+        self, conn: Connection, staged: StagedInserts, changes: PositionChanges | None = None
+    ) -> None:
         super().__init__(conn, staged)
         self._pg = conn.dialect.name == "postgresql"
+        #: Every position this unit of work changed (its inventory events at commit).
+        self.changes = changes if changes is not None else PositionChanges()
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, location_id: str, sku: str) -> StockPosition | None:
         q = select(s).where(s.c.location_id == location_id, s.c.sku == sku)
         row = self.execute(q).first()
         return None if row is None else _position(row)
-
-    def with_locations(
-        self, skus: Iterable[str]
-    ) -> tuple[list[StockPosition], dict[str, Location]]:
-        """Positions of these SKUs with units available and the locations holding them."""
-        wanted = sorted(set(skus))
-        if not wanted:
-            return [], {}
-        positions: list[StockPosition] = []
-        stamps: dict[str, datetime] = {}
-        for row in self.execute(_WITH_LOCATIONS, {"b_skus": wanted}):
-            positions.append(StockPosition(row[0], row[1], row[2], row[3], row[4]))
-            stamps.setdefault(row[0], row[5])
-        found: dict[str, Location] = {}
-        stale: list[str] = []
-        for loc_id, stamp in stamps.items():
-            hit = _known_locations.get(loc_id)
-            if hit is not None and hit[0] == stamp:
-                found[loc_id] = hit[1]
-            else:
-                stale.append(loc_id)
-        if stale:
-            for row in self.execute(_LOCATIONS, {"b_ids": stale}):
-                loc = found[row[0]] = location_from_values(row[0], row[2:])
-                _known_locations[row[0]] = (row[1], loc)
-        return positions, {loc_id: found[loc_id] for loc_id in stamps}
 
     def lock(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StockPosition]:
         """Read positions for update (PostgreSQL row locks, taken in key order)."""
@@ -185,11 +135,21 @@ class StockRepository(Repository):
         return read_ledger(self.execute, location_id, sku, limit, cursor)
 
     # -- writes ------------------------------------------------------------------------------
-    def _record(self, entries: list[dict[str, Any]]) -> None:
-        """Ledger rows go in with the unit of work's other staged inserts, at commit."""
+    def _record(self, entries: list[dict[str, Any]], safety: Sequence[int]) -> None:
+        """Ledger rows go in with the unit of work's other staged inserts, at commit; each
+        change is noted for the position's event (``safety``: each position's safety stock)."""
         if entries:
             now = utcnow()
             self.staged.add(t.ledger, [{**e, "created_at": now} for e in entries])
+            for e, safety_stock in zip(entries, safety, strict=True):
+                self.changes.note(
+                    e["location_id"],
+                    e["sku"],
+                    (e["on_hand_after"], e["reserved_after"], safety_stock),
+                    e["on_hand_delta"],
+                    e["reserved_delta"],
+                    e["reason"],
+                )
 
     def reserve_all(
         self, reservations: Sequence[tuple[str, str, int]], reference: str
@@ -208,6 +168,7 @@ class StockRepository(Repository):
             wanted[(location_id, sku)] = wanted.get((location_id, sku), 0) + qty
         now = utcnow()
         entries: list[dict[str, Any]] = []
+        safety: list[int] = []
         for (location_id, sku), qty in sorted(wanted.items()):
             params = {"b_loc": location_id, "b_sku": sku, "b_qty": qty, "b_now": now}
             row = self.execute(_RESERVE, params).first()
@@ -223,7 +184,8 @@ class StockRepository(Repository):
                     )
                 return location_id, sku, qty
             entries.append(_entry(location_id, sku, 0, qty, row, "reserve", reference))
-        self._record(entries)
+            safety.append(row.safety_stock)
+        self._record(entries, safety)
         return None
 
     def release(self, location_id: str, sku: str, qty: int, reason: str, reference: str) -> None:
@@ -231,10 +193,12 @@ class StockRepository(Repository):
             s.update()
             .where(s.c.location_id == location_id, s.c.sku == sku)
             .values(reserved=s.c.reserved - qty, updated_at=utcnow())
-            .returning(s.c.on_hand, s.c.reserved)
+            .returning(s.c.on_hand, s.c.reserved, s.c.safety_stock)
         )
         row = self.execute(stmt).one()
-        self._record([_entry(location_id, sku, 0, -qty, row, reason, reference)])
+        self._record(
+            [_entry(location_id, sku, 0, -qty, row, reason, reference)], [row.safety_stock]
+        )
         self.wake([sku])
 
     def consume(self, location_id: str, sku: str, qty: int, reason: str, reference: str) -> None:
@@ -243,10 +207,11 @@ class StockRepository(Repository):
             s.update()
             .where(s.c.location_id == location_id, s.c.sku == sku)
             .values(on_hand=s.c.on_hand - qty, reserved=s.c.reserved - qty, updated_at=utcnow())
-            .returning(s.c.on_hand, s.c.reserved)
+            .returning(s.c.on_hand, s.c.reserved, s.c.safety_stock)
         )
         row = self.execute(stmt).one()
-        self._record([_entry(location_id, sku, -qty, -qty, row, reason, reference)])
+        entry = _entry(location_id, sku, -qty, -qty, row, reason, reference)
+        self._record([entry], [row.safety_stock])
 
     def adjust(
         self, location_id: str, sku: str, delta: int, reason: str, reference: str | None
@@ -281,7 +246,9 @@ class StockRepository(Repository):
         ).first()
         if row is None:
             return None
-        self._record([_entry(location_id, sku, delta, 0, row, reason, reference)])
+        self._record(
+            [_entry(location_id, sku, delta, 0, row, reason, reference)], [row.safety_stock]
+        )
         if delta > 0:
             self.wake([sku])
         return _position(row)
@@ -317,7 +284,8 @@ class StockRepository(Repository):
         if on_hand == was:
             return None
         pos = StockPosition(location_id, sku, on_hand, reserved, safety)
-        self._record([_entry(location_id, sku, on_hand - was, 0, pos, reason, reference)])
+        entry = _entry(location_id, sku, on_hand - was, 0, pos, reason, reference)
+        self._record([entry], [safety])
         return pos, on_hand - was
 
     def set_many(
@@ -338,6 +306,7 @@ class StockRepository(Repository):
         updates: list[dict[str, Any]] = []
         results: list[tuple[StockPosition, int]] = []
         entries: list[dict[str, Any]] = []
+        entry_safety: list[int] = []
         for loc, sku, on_hand, safety in ordered:
             old = current.get((loc, sku))
             if old is None:
@@ -380,6 +349,10 @@ class StockRepository(Repository):
                         "reference": reference,
                     }
                 )
+                entry_safety.append(pos.safety_stock)
+            elif old is not None and pos.safety_stock != old.safety_stock:
+                after = (pos.on_hand, pos.reserved, pos.safety_stock)
+                self.changes.note(loc, sku, after, 0, 0, reason)
             results.append((pos, delta))
         grown = [
             sku
@@ -404,7 +377,7 @@ class StockRepository(Repository):
                 )
             )
             self.execute(stmt, updates)
-        self._record(entries)
+        self._record(entries, entry_safety)
         self.wake(grown)
         return results
 
